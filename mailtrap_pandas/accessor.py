@@ -1,0 +1,73 @@
+"""``df.mailtrap``: a thin, stateless facade over the package's functions.
+
+Nothing is cached on the accessor or in ``df.attrs``; each method forwards to
+a module function that is tested on its own.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import pandera.pandas as pa
+
+    from .bulk import ImportResult
+    from .client import Client
+    from .events_bulk import EventsResult
+    from .hygiene import Plan, SyncPlan
+    from .validate import ValidationReport
+
+
+@pd.api.extensions.register_dataframe_accessor("mailtrap")
+class MailtrapAccessor:
+    """Mailtrap operations on a frame of contacts (one row per contact, an ``email`` column)."""
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        self._df = df
+
+    def schema(self, client: Client | None = None, **kwargs: Any) -> pa.DataFrameSchema:
+        """The pandera schema of the account's live custom fields; see :func:`build_schema`."""
+        from .client import ensure_client
+        from .schema import build_schema
+
+        return build_schema(ensure_client(client), **kwargs)
+
+    def validate(self, client: Client | None = None, **kwargs: Any) -> ValidationReport:
+        """Check every row against the account's fields; see :func:`mailtrap_pandas.validate`."""
+        from .validate import validate
+
+        return validate(self._df, client, **kwargs)
+
+    def import_contacts(self, client: Client | None = None, **kwargs: Any) -> ImportResult:
+        """Validate, chunk and bulk-import; see :func:`mailtrap_pandas.import_contacts`."""
+        from .bulk import import_contacts
+
+        return import_contacts(self._df, client, **kwargs)
+
+    def to_import_payloads(self, client: Client | None = None, **kwargs: Any) -> Iterator[bytes]:
+        """The exact import request bodies, sending nothing; see :func:`to_import_payloads`."""
+        from .bulk import to_import_payloads
+
+        return to_import_payloads(self._df, client, **kwargs)
+
+    def send_events(self, client: Client | None = None, **kwargs: Any) -> EventsResult:
+        """Fire one custom event per row, never twice; see :func:`send_events`."""
+        from .events_bulk import send_events
+
+        return send_events(self._df, client, **kwargs)
+
+    def plan(self, client: Client | None = None, **kwargs: Any) -> Plan:
+        """Diff the frame against one export of the account; see :func:`plan`."""
+        from .hygiene import plan
+
+        return plan(self._df, client, **kwargs)
+
+    def sync_list(self, list_id: int, client: Client | None = None, **kwargs: Any) -> SyncPlan:
+        """Make a list's membership match the frame; see :func:`sync_list`."""
+        from .hygiene import sync_list
+
+        return sync_list(self._df, list_id, client, **kwargs)

@@ -1,0 +1,39 @@
+"""Custom contact fields: ``{P}/contacts/fields``."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from . import Resource
+from .types import ContactField, DataType
+
+
+class Fields(Resource):
+    """List, get, create, update and delete custom fields."""
+
+    def list(self) -> list[ContactField]:
+        """All custom fields of the account."""
+        return cast(list[ContactField], self._client.request("GET", self._path()))
+
+    def get(self, field_id: int) -> ContactField:
+        """One field by id."""
+        return cast(ContactField, self._client.request("GET", self._path(field_id)))
+
+    def create(self, name: str, data_type: DataType, merge_tag: str) -> ContactField:
+        """Create a field (at most 40 per account; name and merge tag <= 80 characters)."""
+        body = {"name": name, "data_type": data_type, "merge_tag": merge_tag}
+        return cast(ContactField, self._client.request("POST", self._path(), json=body, policy="answered"))
+
+    def update(
+        self, field_id: int, *, name: str | None = None, merge_tag: str | None = None
+    ) -> ContactField:
+        """Rename a field or change its merge tag (its data type cannot change)."""
+        body = {k: v for k, v in (("name", name), ("merge_tag", merge_tag)) if v is not None}
+        return cast(ContactField, self._client.request("PATCH", self._path(field_id), json=body))
+
+    def delete(self, field_id: int) -> None:
+        """Delete a field (422 while automations, campaigns or segments use it)."""
+        self._client.request("DELETE", self._path(field_id))
+
+    def _path(self, *ids: int) -> str:
+        return self._client.contacts_path("fields", *ids)

@@ -1,0 +1,36 @@
+"""Contact lists: ``{P}/contacts/lists``."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from . import Resource
+from .types import ContactList
+
+
+class Lists(Resource):
+    """List, get, create, rename and delete contact lists."""
+
+    def list(self) -> list[ContactList]:
+        """All lists of the account."""
+        return cast(list[ContactList], self._client.request("GET", self._path()))
+
+    def get(self, list_id: int) -> ContactList:
+        """One list by id."""
+        return cast(ContactList, self._client.request("GET", self._path(list_id)))
+
+    def create(self, name: str) -> ContactList:
+        """Create a list (the API answers 200, not 201)."""
+        body = {"name": name}
+        return cast(ContactList, self._client.request("POST", self._path(), json=body, policy="answered"))
+
+    def update(self, list_id: int, name: str) -> ContactList:
+        """Rename a list."""
+        return cast(ContactList, self._client.request("PATCH", self._path(list_id), json={"name": name}))
+
+    def delete(self, list_id: int) -> None:
+        """Delete a list; its contacts are kept."""
+        self._client.request("DELETE", self._path(list_id))
+
+    def _path(self, *ids: int) -> str:
+        return self._client.contacts_path("lists", *ids)
