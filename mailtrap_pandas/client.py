@@ -149,7 +149,10 @@ class Client:
 
     def __repr__(self) -> str:
         account = self._account_id if self._account_id is not None else "unresolved"
-        return f"Client(base_url={self.base_url!r}, account_id={account}, path_style={self.path_style!r})"
+        return (
+            f"Client(base_url={self.base_url!r}, account_id={account}, "
+            f"path_style={self.path_style!r})"
+        )
 
     def __enter__(self) -> Client:
         return self
@@ -207,7 +210,11 @@ class Client:
         >>> Client("t", path_style="token").contacts_path("a+b@x.io")
         '/api/contacts/a%2Bb%40x.io'
         """
-        root = "/api/contacts" if self.path_style == "token" else f"/api/accounts/{quote(self.account_id, safe='')}/contacts"
+        root = (
+            "/api/contacts"
+            if self.path_style == "token"
+            else f"/api/accounts/{quote(self.account_id, safe='')}/contacts"
+        )
         tail = "".join("/" + quote(str(s), safe="") for s in segments)
         return root + tail
 
@@ -262,7 +269,12 @@ class Client:
             self.stats["requests"] += 1
             try:
                 response = self.session.request(
-                    method, url, json=json, data=data, params=params, headers=headers,
+                    method,
+                    url,
+                    json=json,
+                    data=data,
+                    params=params,
+                    headers=headers,
                     timeout=self.timeout,
                 )
             except requests.RequestException as exc:
@@ -270,9 +282,13 @@ class Client:
                 error: Exception = TransportError(
                     f"no response to {method} {url}: {type(exc).__name__}"
                     + ("" if sent else " (the request was not sent)"),
-                    method=method, url=url, sent=sent,
+                    method=method,
+                    url=url,
+                    sent=sent,
                 )
-                if should_retry(policy, None, sent=sent, attempt=attempt, max_retries=self.max_retries):
+                if should_retry(
+                    policy, None, sent=sent, attempt=attempt, max_retries=self.max_retries
+                ):
                     attempt += 1
                     self.stats["retries"] += 1
                     self._sleep(backoff(attempt, rng=self._rng))
@@ -285,7 +301,13 @@ class Client:
             err = error_from_response(response.status_code, method, url, body, retry_after)
             if isinstance(err, RateLimitError):
                 self.stats["rate_limited"] += 1
-            if should_retry(policy, response.status_code, sent=True, attempt=attempt, max_retries=self.max_retries):
+            if should_retry(
+                policy,
+                response.status_code,
+                sent=True,
+                attempt=attempt,
+                max_retries=self.max_retries,
+            ):
                 attempt += 1
                 self.stats["retries"] += 1
                 delay = backoff(attempt, rng=self._rng, retry_after=retry_after)
@@ -297,7 +319,9 @@ class Client:
                 continue
             raise err
 
-    def download(self, url: str, dest: str | os.PathLike[str], *, chunk_size: int = 1 << 20) -> Path:
+    def download(
+        self, url: str, dest: str | os.PathLike[str], *, chunk_size: int = 1 << 20
+    ) -> Path:
         """Stream a file (an export's ``url``) to ``dest`` without holding it in memory.
 
         Export URLs are pre-signed, so the token is not sent with them.
@@ -322,7 +346,9 @@ class Client:
                 if attempt >= self.max_retries:
                     raise TransportError(
                         f"download of the export failed: {type(exc).__name__}",
-                        method="GET", url=url, sent=True,
+                        method="GET",
+                        url=url,
+                        sent=True,
                     ) from None
                 attempt += 1
                 self._sleep(backoff(attempt, rng=self._rng))
@@ -397,7 +423,9 @@ def _decode(response: requests.Response, *, strict: bool = True) -> Any:
             raise TransportError(
                 f"{response.request.method} {response.url} answered {response.status_code} "
                 "with a body that is not JSON",
-                method=str(response.request.method), url=str(response.url), sent=True,
+                method=str(response.request.method),
+                url=str(response.url),
+                sent=True,
             ) from None
         return response.text
 

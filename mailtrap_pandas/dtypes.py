@@ -48,7 +48,7 @@ class FieldType:
 
 # Keep README.md's "Types" table in sync (a test checks it).
 TYPE_TABLE: dict[str, FieldType] = {
-    "text": FieldType("text", "string[pyarrow]", pa.string(), 'string (<= 255 characters)'),
+    "text": FieldType("text", "string[pyarrow]", pa.string(), "string (<= 255 characters)"),
     "integer": FieldType("integer", "Int64", pa.int64(), "integer"),
     "float": FieldType("float", "Float64", pa.float64(), "number (shortest round-trip form)"),
     "boolean": FieldType("boolean", "boolean", pa.bool_(), "true / false"),

@@ -119,8 +119,13 @@ class RateBudget:
         digest = hashlib.sha256(token.encode()).hexdigest()[:16]
         self._logs: list[_Log] = []
         for w in self.windows:
-            key = (base_url, w.scope, account_id if w.scope == "account" else digest,
-                   str(w.limit), str(w.period))
+            key = (
+                base_url,
+                w.scope,
+                account_id if w.scope == "account" else digest,
+                str(w.limit),
+                str(w.period),
+            )
             if not shared:
                 self._logs.append(_Log(w))
                 continue
@@ -163,6 +168,4 @@ class RateBudget:
         """
         if n_requests <= 0 or not self.windows:
             return 0.0
-        return max(
-            max(0, (n_requests - w.limit)) / w.limit * w.period for w in self.windows
-        )
+        return max(max(0, (n_requests - w.limit)) / w.limit * w.period for w in self.windows)

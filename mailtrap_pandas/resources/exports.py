@@ -25,7 +25,9 @@ def export_filters(
     """
     filters: list[dict[str, Any]] = []
     if list_ids is not None:
-        filters.append({"name": "list_id", "operator": "equal", "value": [int(i) for i in list_ids]})
+        filters.append(
+            {"name": "list_id", "operator": "equal", "value": [int(i) for i in list_ids]}
+        )
     if status is not None:
         filters.append({"name": "subscription_status", "operator": "equal", "value": status})
     return filters

@@ -22,7 +22,9 @@ class Fields(Resource):
     def create(self, name: str, data_type: DataType, merge_tag: str) -> ContactField:
         """Create a field (at most 40 per account; name and merge tag <= 80 characters)."""
         body = {"name": name, "data_type": data_type, "merge_tag": merge_tag}
-        return cast(ContactField, self._client.request("POST", self._path(), json=body, policy="answered"))
+        return cast(
+            ContactField, self._client.request("POST", self._path(), json=body, policy="answered")
+        )
 
     def update(
         self, field_id: int, *, name: str | None = None, merge_tag: str | None = None

@@ -22,11 +22,15 @@ class Lists(Resource):
     def create(self, name: str) -> ContactList:
         """Create a list (the API answers 200, not 201)."""
         body = {"name": name}
-        return cast(ContactList, self._client.request("POST", self._path(), json=body, policy="answered"))
+        return cast(
+            ContactList, self._client.request("POST", self._path(), json=body, policy="answered")
+        )
 
     def update(self, list_id: int, name: str) -> ContactList:
         """Rename a list."""
-        return cast(ContactList, self._client.request("PATCH", self._path(list_id), json={"name": name}))
+        return cast(
+            ContactList, self._client.request("PATCH", self._path(list_id), json={"name": name})
+        )
 
     def delete(self, list_id: int) -> None:
         """Delete a list; its contacts are kept."""
