@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -51,6 +51,6 @@ def test_retry_after_header_forms() -> None:
     assert retry_after_seconds("3") == 3.0
     assert retry_after_seconds("-3") == 0.0
     assert retry_after_seconds("soon") is None
-    future = datetime.now(timezone.utc) + timedelta(seconds=30)
+    future = datetime.now(UTC) + timedelta(seconds=30)
     parsed = retry_after_seconds(format_datetime(future, usegmt=True))
     assert parsed is not None and 25 < parsed <= 30
