@@ -1,0 +1,675 @@
+"""``mailtrap-pandas``: the command line, a thin shell over the library.
+
+Exit codes: 0 success, 1 error (one line; a traceback only with ``--debug``),
+2 usage, 3 when some rows were rejected.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from .errors import MailtrapError
+
+EXIT_ERROR = 1
+EXIT_REJECTED = 3
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Settings:
+    """Global options, shared by every command through the click context."""
+
+    token: str | None = None
+    account_id: str | None = None
+    base_url: str | None = None
+    path_style: str = "account"
+    emulator: bool = False
+    debug: bool = False
+    as_json: bool = False
+    progress: bool = True
+    _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+
+    def client(self) -> Any:
+        """A Client from the options and environment, or one bound to an in-process emulator."""
+        from .client import Client
+
+        if self.emulator:
+            from .emulator import Emulator
+
+            emu = self._stack.enter_context(Emulator())
+            return self._stack.enter_context(emu.client())
+        return self._stack.enter_context(
+            Client(
+                self.token,
+                account_id=self.account_id,
+                base_url=self.base_url,
+                path_style=self.path_style,  # type: ignore[arg-type]
+            )
+        )
+
+
+pass_settings = click.make_pass_decorator(Settings)
+
+
+def emit(settings: Settings, summary: dict[str, Any], text: str) -> None:
+    """Print a machine-readable summary with ``--json``, else the human text."""
+    if settings.as_json:
+        click.echo(json.dumps(summary, default=str, indent=2))
+    else:
+        click.echo(text)
+
+
+class Group(click.Group):
+    """Turns library errors into one line and exit code 1 (a traceback with --debug)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (MailtrapError, OSError, ValueError) as exc:
+            settings = ctx.find_object(Settings)
+            if settings is not None and settings.debug:
+                traceback.print_exc()
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(EXIT_ERROR)
+        finally:
+            settings = ctx.find_object(Settings)
+            if settings is not None:
+                settings._stack.close()
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--token", envvar="MAILTRAP_API_TOKEN", help="API token [env MAILTRAP_API_TOKEN].")
+@click.option(
+    "--account-id", envvar="MAILTRAP_ACCOUNT_ID", help="Account id [env MAILTRAP_ACCOUNT_ID]."
+)
+@click.option("--base-url", envvar="MAILTRAP_BASE_URL", help="API base URL.")
+@click.option(
+    "--path-style",
+    type=click.Choice(["account", "token"]),
+    default="account",
+    help="/api/accounts/{id}/contacts (default) or /api/contacts.",
+)
+@click.option("--emulator", is_flag=True, help="Run against a fresh in-process emulator.")
+@click.option("--debug", is_flag=True, help="Show tracebacks (never the token).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+@click.option("--no-progress", is_flag=True, help="No progress bars.")
+@click.version_option(package_name="mailtrap-pandas")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    token: str | None,
+    account_id: str | None,
+    base_url: str | None,
+    path_style: str,
+    emulator: bool,
+    debug: bool,
+    as_json: bool,
+    no_progress: bool,
+) -> None:
+    """Validate, import, export and tidy Mailtrap contacts from data files.
+
+    \b
+    Example:
+      export MAILTRAP_API_TOKEN=...
+      mailtrap-pandas validate contacts.csv
+    """
+    ctx.obj = Settings(
+        token=token,
+        account_id=account_id,
+        base_url=base_url,
+        path_style=path_style,
+        emulator=emulator,
+        debug=debug,
+        as_json=as_json,
+        progress=not no_progress,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point."""
+    cli.main(args=argv, prog_name="mailtrap-pandas")
+
+
+# -- emulator and demo -------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8025, show_default=True, type=int)
+@click.option("--db", type=click.Path(dir_okay=False), help="SQLite file (default: in memory).")
+@click.option("--token", "emu_token", default="emulator-token", show_default=True)
+@click.option("--account-id", "emu_account", default=1000001, show_default=True, type=int)
+@click.option("--rate-limit", default="200/60,150/10", show_default=True, help="N/SECONDS or off.")
+def emulator(
+    host: str, port: int, db: str | None, emu_token: str, emu_account: int, rate_limit: str
+) -> None:
+    """Run the local emulator of the Contacts API until interrupted.
+
+    \b
+    Example:
+      mailtrap-pandas emulator --port 8025 --db contacts.sqlite
+      MAILTRAP_BASE_URL=http://127.0.0.1:8025 MAILTRAP_API_TOKEN=emulator-token \\
+        mailtrap-pandas lists list
+    """
+    from .emulator import serve
+    from .ratelimit import parse_rate_limit
+
+    windows = parse_rate_limit(rate_limit)
+    scoped = None
+    if windows is not None:
+        # The first window is the per-account pool, the others per token (as documented).
+        scoped = [
+            (w.limit, w.period, "account" if i == 0 else "token") for i, w in enumerate(windows)
+        ]
+    serve(host=host, port=port, db=db, token=emu_token, account_id=emu_account, rate_limit=scoped)
+
+
+@cli.command()
+@pass_settings
+def demo(settings: Settings) -> None:
+    """Run the whole job end to end on a built-in emulator (no account needed).
+
+    \b
+    Example:
+      mailtrap-pandas demo
+    """
+    from .demo import run_demo
+
+    run_demo(progress=settings.progress)
+
+
+# -- accounts, fields, lists ---------------------------------------------------------------
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    import pandas as pd
+
+    if not rows:
+        return "(none)"
+    return pd.DataFrame(rows, columns=columns).to_string(index=False)
+
+
+@cli.command()
+@pass_settings
+def accounts(settings: Settings) -> None:
+    """List the accounts the token can see.
+
+    \b
+    Example:
+      mailtrap-pandas accounts
+    """
+    rows = settings.client().accounts.list()
+    emit(settings, {"accounts": rows}, _table(rows, ["id", "name", "access_levels"]))
+
+
+@cli.group()
+def fields() -> None:
+    """Custom fields: list, create, delete.
+
+    \b
+    Example:
+      mailtrap-pandas fields create "Zip code" text zip
+    """
+
+
+@fields.command("list")
+@pass_settings
+def fields_list(settings: Settings) -> None:
+    """List the account's custom fields.
+
+    \b
+    Example:
+      mailtrap-pandas fields list
+    """
+    rows = settings.client().fields.list()
+    emit(settings, {"fields": rows}, _table(rows, ["id", "name", "data_type", "merge_tag"]))
+
+
+@fields.command("create")
+@click.argument("name")
+@click.argument("data_type", type=click.Choice(["text", "integer", "float", "boolean", "date"]))
+@click.argument("merge_tag")
+@pass_settings
+def fields_create(settings: Settings, name: str, data_type: str, merge_tag: str) -> None:
+    """Create a custom field.
+
+    \b
+    Example:
+      mailtrap-pandas fields create "Signup date" date signup_date
+    """
+    row = settings.client().fields.create(name, data_type, merge_tag)  # type: ignore[arg-type]
+    emit(settings, {"field": row}, f"created field {row['id']} ({row['merge_tag']})")
+
+
+@fields.command("delete")
+@click.argument("field_id", type=int)
+@pass_settings
+def fields_delete(settings: Settings, field_id: int) -> None:
+    """Delete a custom field.
+
+    \b
+    Example:
+      mailtrap-pandas fields delete 12
+    """
+    settings.client().fields.delete(field_id)
+    emit(settings, {"deleted": field_id}, f"deleted field {field_id}")
+
+
+@cli.group()
+def lists() -> None:
+    """Contact lists: list, create, rename, delete.
+
+    \b
+    Example:
+      mailtrap-pandas lists create Newsletter
+    """
+
+
+@lists.command("list")
+@pass_settings
+def lists_list(settings: Settings) -> None:
+    """List the account's contact lists.
+
+    \b
+    Example:
+      mailtrap-pandas lists list
+    """
+    rows = settings.client().lists.list()
+    emit(settings, {"lists": rows}, _table(rows, ["id", "name"]))
+
+
+@lists.command("create")
+@click.argument("name")
+@pass_settings
+def lists_create(settings: Settings, name: str) -> None:
+    """Create a contact list.
+
+    \b
+    Example:
+      mailtrap-pandas lists create "Spring webinar"
+    """
+    row = settings.client().lists.create(name)
+    emit(settings, {"list": row}, f"created list {row['id']} ({row['name']})")
+
+
+@lists.command("rename")
+@click.argument("list_id", type=int)
+@click.argument("name")
+@pass_settings
+def lists_rename(settings: Settings, list_id: int, name: str) -> None:
+    """Rename a contact list.
+
+    \b
+    Example:
+      mailtrap-pandas lists rename 3 "Spring webinar 2027"
+    """
+    row = settings.client().lists.update(list_id, name)
+    emit(settings, {"list": row}, f"renamed list {row['id']} to {row['name']}")
+
+
+@lists.command("delete")
+@click.argument("list_id", type=int)
+@pass_settings
+def lists_delete(settings: Settings, list_id: int) -> None:
+    """Delete a contact list (its contacts are kept).
+
+    \b
+    Example:
+      mailtrap-pandas lists delete 3
+    """
+    settings.client().lists.delete(list_id)
+    emit(settings, {"deleted": list_id}, f"deleted list {list_id}")
+
+
+# -- frame commands ------------------------------------------------------------------------
+
+
+def _column_map(pairs: tuple[str, ...]) -> dict[str, str] | None:
+    if not pairs:
+        return None
+    out: dict[str, str] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise click.BadParameter(f"{pair!r} is not COLUMN=MERGE_TAG", param_hint="--map")
+        src, dst = pair.split("=", 1)
+        out[src] = dst
+    return out
+
+
+def frame_options(func: F) -> F:
+    """Options shared by the commands that read a contacts file."""
+    for decorator in reversed(
+        [
+            click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
+            click.option("--map", "mapping", multiple=True, help="COLUMN=MERGE_TAG (repeatable)."),
+            click.option(
+                "--dedupe",
+                type=click.Choice(["last", "first", "error"]),
+                default="last",
+                show_default=True,
+            ),
+            click.option(
+                "--nulls", type=click.Choice(["skip", "error"]), default="skip", show_default=True
+            ),
+            click.option(
+                "--unknown",
+                type=click.Choice(["report", "error", "ignore"]),
+                default="report",
+                show_default=True,
+            ),
+        ]
+    ):
+        func = decorator(func)
+    return func
+
+
+@contextlib.contextmanager
+def _rejected_exit(ctx: click.Context, rejected: int) -> Iterator[None]:
+    yield
+    if rejected:
+        ctx.exit(EXIT_REJECTED)
+
+
+@cli.command()
+@frame_options
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the failures table here (.csv, .parquet, .xlsx).",
+)
+@pass_settings
+@click.pass_context
+def validate(
+    ctx: click.Context,
+    settings: Settings,
+    file: Path,
+    mapping: tuple[str, ...],
+    dedupe: str,
+    nulls: str,
+    unknown: str,
+    output: Path | None,
+) -> None:
+    """Check a contacts file against the account's custom fields; send nothing.
+
+    Exit code 3 when some rows would be rejected.
+
+    \b
+    Example:
+      mailtrap-pandas validate contacts.csv --map "First Name=first_name" -o failures.csv
+    """
+    from .io import read_frame, write_frame
+    from .validate import validate as run_validate
+
+    df = read_frame(file)
+    report = run_validate(
+        df,
+        settings.client(),
+        columns=_column_map(mapping),
+        dedupe=dedupe,
+        nulls=nulls,
+        unknown=unknown,
+    )
+    if output is not None:
+        write_frame(report.failures, output)
+    summary = {
+        "rows": report.n_rows,
+        "valid": report.n_valid,
+        "failed_rows": report.n_failed_rows,
+        "duplicates": report.n_duplicates,
+        "problems": len(report.failures),
+        "unknown_columns": report.unknown_columns,
+        "column_map": report.column_map,
+    }
+    text = repr(report)
+    if len(report.failures):
+        text += "\n\n" + report.failures.head(50).to_string(index=False)
+    emit(settings, summary, text)
+    if report.n_failed_rows:
+        ctx.exit(EXIT_REJECTED)
+
+
+@cli.command("import")
+@frame_options
+@click.option("--list-id", "list_ids", type=int, multiple=True, help="Add to this list.")
+@click.option(
+    "--exclude-list-id", "exclude_list_ids", type=int, multiple=True, help="Remove from this list."
+)
+@click.option("--chunk-size", type=click.IntRange(1, 50_000), default=50_000, show_default=True)
+@click.option("--journal", type=click.Path(dir_okay=False), help="Journal file (resume).")
+@click.option("--no-journal", is_flag=True, help="Do not keep a journal.")
+@click.option("--no-wait", is_flag=True, help="Return once every chunk is submitted.")
+@click.option("--dry-run", is_flag=True, help="Print the request bodies' sizes; send nothing.")
+@click.option(
+    "-o",
+    "--rejected",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the rejected input rows here, ready to fix and re-import.",
+)
+@pass_settings
+@click.pass_context
+def import_(
+    ctx: click.Context,
+    settings: Settings,
+    file: Path,
+    mapping: tuple[str, ...],
+    dedupe: str,
+    nulls: str,
+    unknown: str,
+    list_ids: tuple[int, ...],
+    exclude_list_ids: tuple[int, ...],
+    chunk_size: int,
+    journal: str | None,
+    no_journal: bool,
+    no_wait: bool,
+    dry_run: bool,
+    rejected: Path | None,
+) -> None:
+    """Bulk-import a contacts file: validate, chunk, pace, poll, resume.
+
+    Exit code 3 when some rows were rejected (locally or by the server).
+
+    \b
+    Example:
+      mailtrap-pandas import contacts.parquet --list-id 3 -o rejected.csv
+    """
+    from .bulk import import_contacts, to_import_payloads
+    from .io import read_frame, write_frame
+
+    df = read_frame(file)
+    common: dict[str, Any] = {
+        "list_ids": list(list_ids) or None,
+        "exclude_list_ids": list(exclude_list_ids) or None,
+        "columns": _column_map(mapping),
+        "chunk_size": chunk_size,
+        "nulls": nulls,
+        "dedupe": dedupe,
+    }
+    client = settings.client()
+    if dry_run:
+        sizes = [len(body) for body in to_import_payloads(df, client, **common)]
+        emit(
+            settings,
+            {"dry_run": True, "requests": len(sizes), "bytes": sizes},
+            f"dry run: {len(sizes)} import request(s), {sum(sizes):,} bytes; nothing sent",
+        )
+        return
+    journal_arg: Any = False if no_journal else (journal if journal else True)
+    result = import_contacts(
+        df,
+        client,
+        unknown=unknown,
+        journal=journal_arg,
+        progress=settings.progress,
+        wait=not no_wait,
+        **common,
+    )
+    if rejected is not None:
+        write_frame(result.retry_frame(), rejected)
+    summary = result.summary() if hasattr(result, "summary") else {"result": repr(result)}
+    emit(settings, summary, repr(result))
+    if len(result.rejected):
+        ctx.exit(EXIT_REJECTED)
+
+
+@cli.command()
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the contacts (.csv, .parquet, .xlsx).",
+)
+@click.option("--list-id", "list_ids", type=int, multiple=True, help="Only these lists.")
+@click.option("--status", type=click.Choice(["subscribed", "unsubscribed"]))
+@pass_settings
+def export(settings: Settings, output: Path, list_ids: tuple[int, ...], status: str | None) -> None:
+    """Export contacts into a typed file.
+
+    \b
+    Example:
+      mailtrap-pandas export -o contacts.parquet --list-id 3 --status subscribed
+    """
+    from .export import read_export
+    from .io import write_frame
+
+    df = read_export(
+        settings.client(),
+        list_ids=list(list_ids) or None,
+        status=status,
+        progress=settings.progress,
+    )
+    if output.suffix.lower() in (".csv", ".tsv", ".xlsx", ".xls") and "list_ids" in df:
+        # Spreadsheets cannot hold lists: write them as "3;7" like the export file.
+        df = df.assign(
+            list_ids=df["list_ids"].map(
+                lambda ids: ";".join(str(i) for i in ids) if ids is not None else None
+            )
+        )
+    write_frame(df, output)
+    emit(
+        settings,
+        {"rows": len(df), "output": str(output)},
+        f"wrote {len(df):,} contacts to {output}",
+    )
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", help="Event name for every row.")
+@click.option("--name-column", help="Column holding each row's event name.")
+@click.option("--email", "email_column", default="email", show_default=True)
+@click.option("--param", "params", multiple=True, help="Column to send as a param (repeatable).")
+@click.option("--key", help="Column that makes an event unique beyond its name and params.")
+@click.option("--journal", type=click.Path(dir_okay=False), help="Ledger file.")
+@pass_settings
+@click.pass_context
+def events(
+    ctx: click.Context,
+    settings: Settings,
+    file: Path,
+    name: str | None,
+    name_column: str | None,
+    email_column: str,
+    params: tuple[str, ...],
+    key: str | None,
+    journal: str | None,
+) -> None:
+    """Fire one custom event per row; a ledger makes re-runs never fire twice.
+
+    \b
+    Example:
+      mailtrap-pandas events purchases.csv --name Purchase --param amount --key order_id
+    """
+    from .events_bulk import send_events
+    from .io import read_frame
+
+    if (name is None) == (name_column is None):
+        raise click.UsageError("give exactly one of --name and --name-column")
+    df = read_frame(file)
+    result = send_events(
+        df,
+        settings.client(),
+        name=name,
+        name_column=name_column,
+        email=email_column,
+        params=list(params),
+        key=key,
+        journal=journal if journal else True,
+        progress=settings.progress,
+    )
+    summary = result.summary() if hasattr(result, "summary") else {"result": repr(result)}
+    emit(settings, summary, repr(result))
+    if len(result.failed):
+        ctx.exit(EXIT_REJECTED)
+
+
+@cli.command()
+@frame_options
+@click.option(
+    "--mode",
+    type=click.Choice(["upsert", "update_only", "create_only"]),
+    default="upsert",
+    show_default=True,
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the per-row plan here.",
+)
+@click.option("--apply", "do_apply", is_flag=True, help="Apply the plan after showing it.")
+@pass_settings
+@click.pass_context
+def plan(
+    ctx: click.Context,
+    settings: Settings,
+    file: Path,
+    mapping: tuple[str, ...],
+    dedupe: str,
+    nulls: str,
+    unknown: str,
+    mode: str,
+    output: Path | None,
+    do_apply: bool,
+) -> None:
+    """Diff a contacts file against the account (one export): creates, updates, unchanged.
+
+    \b
+    Example:
+      mailtrap-pandas plan contacts.csv -o plan.csv --apply
+    """
+    from .hygiene import plan as make_plan
+    from .io import read_frame, write_frame
+
+    df = read_frame(file)
+    the_plan = make_plan(
+        df,
+        settings.client(),
+        columns=_column_map(mapping),
+        dedupe=dedupe,
+        nulls=nulls,
+        mode=mode,
+        progress=settings.progress,
+    )
+    if output is not None:
+        write_frame(the_plan.rows, output)
+    emit(settings, the_plan.summary(), repr(the_plan))
+    if do_apply:
+        result = the_plan.apply(progress=settings.progress)
+        emit(settings, {"applied": repr(result)}, repr(result))
+    if the_plan.counts().get("rejected", 0):
+        ctx.exit(EXIT_REJECTED)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
