@@ -199,20 +199,25 @@ def encode_rows(
     emails = _as_arrow(valid["email"].astype("string[pyarrow]"))
     if emails.null_count:
         raise InputError("every row needs an email; validate the frame first")
+    # Each fragment carries its own leading comma, so joining with nulls as "" needs no
+    # separator logic (and avoids null_handling="skip", which mis-sizes all-null inputs).
     fragments: list[pa.Array] = []
     for tag, data_type in fields.items():
         if tag not in valid.columns:
             continue
         values = _json_values(valid[tag], data_type, tag)
-        fragments.append(pc.binary_join_element_wise(orjson.dumps(tag).decode() + ":", values, ""))
-    joined = (
-        pc.binary_join_element_wise(*fragments, ",", null_handling="skip") if fragments else None
+        fragments.append(
+            pc.binary_join_element_wise("," + orjson.dumps(tag).decode() + ":", values, "")
+        )
+    head = pc.binary_join_element_wise('{"email":', _json_strings(emails), "")
+    if not fragments:
+        return pc.binary_join_element_wise(head, suffix.decode(), "")
+    joined = pc.binary_join_element_wise(
+        *fragments, "", null_handling="replace", null_replacement=""
     )
     del fragments
-    head = pc.binary_join_element_wise('{"email":', _json_strings(emails), "")
-    if joined is None:
-        return pc.binary_join_element_wise(head, suffix.decode(), "")
-    with_fields = pc.binary_join_element_wise(head, ',"fields":{', joined, "}", "")
+    inner = pc.utf8_slice_codeunits(joined, 1)  # drop the first fragment's comma
+    with_fields = pc.binary_join_element_wise(head, ',"fields":{', inner, "}", "")
     # All fields missing: leave "fields" out instead of sending an empty object.
     body = pc.if_else(pc.equal(joined, ""), head, with_fields)
     return pc.binary_join_element_wise(body, suffix.decode(), "")

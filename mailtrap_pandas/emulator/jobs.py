@@ -104,7 +104,7 @@ class JobRunner:
         if not pending:
             return _IDLE_WAIT
         delay = self.backend.job_delay_s
-        now = time.monotonic()
+        now = time.time()
         soonest = _IDLE_WAIT
         for kind, job in pending:
             due = job["stage_at"] + delay
@@ -130,7 +130,7 @@ class JobRunner:
             c.execute(
                 f"UPDATE {table} SET status = ?, stage_at = ?, updated_at = ?{cols} "  # noqa: S608
                 "WHERE id = ?",
-                (status, time.monotonic(), now_ms(), *extra.values(), job_id),
+                (status, time.time(), now_ms(), *extra.values(), job_id),
             )
 
     def _finish_import(self, job: Any) -> None:
@@ -144,7 +144,7 @@ class JobRunner:
             c.execute(
                 "UPDATE imports SET status = 'finished', payload = NULL, created_count = ?, "
                 "updated_count = ?, over_limit_count = ?, stage_at = ?, updated_at = ? WHERE id = ?",
-                (created, updated, over, time.monotonic(), now_ms(), job["id"]),
+                (created, updated, over, time.time(), now_ms(), job["id"]),
             )
 
     def _finish_export(self, job: Any) -> None:
@@ -155,5 +155,5 @@ class JobRunner:
             c.execute(
                 "UPDATE exports SET status = 'finished', filename = ?, stage_at = ?, updated_at = ? "
                 "WHERE id = ?",
-                (name, time.monotonic(), now_ms(), job["id"]),
+                (name, time.time(), now_ms(), job["id"]),
             )

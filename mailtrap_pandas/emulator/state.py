@@ -119,11 +119,11 @@ class Backend:
         return [{"id": account_id, "name": self.account_name, "access_levels": [1000]}]
 
     # --------------------------------------------------------------- helpers
-    def _fields_by_tag(self, c: sqlite3.Connection, acct: int) -> dict[str, tuple[int, str]]:
+    def _fields_by_tag(self, c: sqlite3.Connection, acct: int) -> dict[str, tuple[str, str]]:
         rows = c.execute(
             "SELECT id, merge_tag, data_type FROM fields WHERE account_id = ? ORDER BY id", (acct,)
         )
-        return {r["merge_tag"]: (r["id"], r["data_type"]) for r in rows}
+        return {r["merge_tag"]: (str(r["id"]), r["data_type"]) for r in rows}
 
     def _tags_by_id(self, c: sqlite3.Connection, acct: int) -> dict[str, str]:
         rows = c.execute("SELECT id, merge_tag FROM fields WHERE account_id = ?", (acct,))
@@ -538,7 +538,7 @@ class Backend:
                 cur = c.execute(
                     "INSERT INTO imports (account_id, status, payload, fail, stage_at, created_at, "
                     "updated_at) VALUES (?, 'created', ?, ?, ?, ?, ?)",
-                    (acct, orjson.dumps(items), fail, time.monotonic(), ms, ms),
+                    (acct, orjson.dumps(items), fail, time.time(), ms, ms),
                 )
                 import_id = int(cur.lastrowid or 0)
             self.imports_accepted += 1
@@ -660,7 +660,7 @@ class Backend:
                 cur = c.execute(
                     "INSERT INTO exports (account_id, status, filters, stage_at, created_at, "
                     "updated_at) VALUES (?, 'created', ?, ?, ?, ?)",
-                    (acct, orjson.dumps(filters).decode(), time.monotonic(), ms, ms),
+                    (acct, orjson.dumps(filters).decode(), time.time(), ms, ms),
                 )
                 export_id = int(cur.lastrowid or 0)
             self.jobs_changed.notify_all()

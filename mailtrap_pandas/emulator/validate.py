@@ -8,6 +8,7 @@ problem at once, as the real API does.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -76,40 +77,52 @@ def check_name(value: Any, attr: str, max_len: int, errors: Errors) -> str | Non
     return value
 
 
+@functools.lru_cache(maxsize=65536)
+def _is_date(value: str) -> bool:
+    """``yyyy-mm-dd`` and a real calendar day (cached: imports repeat dates a lot)."""
+    if not _DATE.match(value):
+        return False
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _check_value(data_type: str, value: Any) -> tuple[bool, str, Any]:
-    """Type-check one field value; return (ok, message, normalised value)."""
+    """Type-check one field value; return (ok, message, normalised value).
+
+    ``type(x) is int`` (not isinstance) keeps ``True``/``False`` out of numbers.
+    """
+    kind = type(value)
     if data_type == "text":
-        if not isinstance(value, str):
+        if kind is not str:
             return False, "is invalid", None
         if len(value) > TEXT_MAX:
             return False, f"is too long (maximum is {TEXT_MAX} characters)", None
         return True, "", value
     if data_type == "integer":
-        ok = isinstance(value, int) and not isinstance(value, bool) and INT_MIN <= value <= INT_MAX
+        ok = kind is int and INT_MIN <= value <= INT_MAX
         return ok, "is invalid", value
     if data_type == "float":
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        if ok and not math.isfinite(value):
-            ok = False
-        return ok, "is invalid", float(value) if ok else None
+        if kind is int:
+            return True, "", float(value)
+        ok = kind is float and math.isfinite(value)
+        return ok, "is invalid", value
     if data_type == "boolean":
-        return isinstance(value, bool), "is invalid", value
-    # date: strictly yyyy-mm-dd and a real calendar day.
-    if isinstance(value, str) and _DATE.match(value):
-        try:
-            dt.date.fromisoformat(value)
-        except ValueError:
-            return False, "is invalid", None
+        return kind is bool, "is invalid", value
+    if kind is str and _is_date(value):
         return True, "", value
     return False, "is invalid", None
 
 
 def check_field_values(
-    raw: Any, by_tag: Mapping[str, tuple[int, str]], errors: Errors
+    raw: Any, by_tag: Mapping[str, tuple[str, str]], errors: Errors
 ) -> dict[str, Any]:
     """Validate ``fields`` (merge tag -> value) against the account's fields.
 
-    Returns a dict keyed by the field id as a string; a ``None`` value means
+    ``by_tag`` maps merge tag -> (field id as a string, data type). Returns a
+    dict keyed by the field id as a string; a ``None`` value means
     "clear this field".
     """
     if raw is None:
@@ -117,20 +130,21 @@ def check_field_values(
     if not isinstance(raw, dict):
         add(errors, "fields", "must be a hash")
         return {}
-    unknown = [str(tag) for tag in raw if tag not in by_tag]
+    unknown = raw.keys() - by_tag.keys()
     if unknown:
-        add(errors, "fields", "contains invalid values: " + ", ".join(unknown))
+        listed = ", ".join(str(tag) for tag in raw if tag in unknown)
+        add(errors, "fields", "contains invalid values: " + listed)
     out: dict[str, Any] = {}
     for tag, value in raw.items():
-        if tag not in by_tag:
+        spec = by_tag.get(tag)
+        if spec is None:
             continue
-        fid, data_type = by_tag[tag]
         if value is None:
-            out[str(fid)] = None
+            out[spec[0]] = None
             continue
-        ok, msg, norm = _check_value(data_type, value)
+        ok, msg, norm = _check_value(spec[1], value)
         if ok:
-            out[str(fid)] = norm
+            out[spec[0]] = norm
         else:
             add(errors, tag, msg)
     return out
@@ -140,12 +154,10 @@ def check_list_ids(raw: Any, attr: str, known: set[int], errors: Errors) -> list
     """Validate an array of list ids: integers that name existing lists."""
     if raw is None:
         return []
-    if not isinstance(raw, list) or not all(
-        isinstance(i, int) and not isinstance(i, bool) for i in raw
-    ):
+    if type(raw) is not list or any(type(i) is not int for i in raw):
         add(errors, attr, "contains invalid data")
         return []
-    unknown = sorted({i for i in raw if i not in known})
+    unknown = sorted(set(raw) - known)
     if unknown:
         add(errors, attr, "contains invalid values: " + ", ".join(map(str, unknown)))
     return sorted(set(raw))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
+from ..errors import InputError
 from . import Resource
 from .types import ContactField, DataType
 
@@ -25,6 +26,23 @@ class Fields(Resource):
         return cast(
             ContactField, self._client.request("POST", self._path(), json=body, policy="answered")
         )
+
+    def ensure(self, name: str, data_type: DataType, merge_tag: str) -> ContactField:
+        """The field with ``merge_tag``, created if the account lacks it.
+
+        Raises
+        ------
+        InputError
+            When a field with that merge tag exists with another data type.
+        """
+        for existing in self.list():
+            if existing["merge_tag"] == merge_tag:
+                if existing["data_type"] != data_type:
+                    raise InputError(
+                        f"field {merge_tag!r} exists as {existing['data_type']}, not {data_type}"
+                    )
+                return existing
+        return self.create(name, data_type, merge_tag)
 
     def update(
         self, field_id: int, *, name: str | None = None, merge_tag: str | None = None

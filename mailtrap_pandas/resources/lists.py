@@ -26,6 +26,13 @@ class Lists(Resource):
             ContactList, self._client.request("POST", self._path(), json=body, policy="answered")
         )
 
+    def ensure(self, name: str) -> ContactList:
+        """The list called ``name``, created if the account lacks it."""
+        for existing in self.list():
+            if existing["name"] == name:
+                return existing
+        return self.create(name)
+
     def update(self, list_id: int, name: str) -> ContactList:
         """Rename a list."""
         return cast(

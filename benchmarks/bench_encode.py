@@ -1,0 +1,211 @@
+"""Encode 1,000,000 rows x 8 fields into import bodies: ours vs the naive path, one process.
+
+Run: ``.venv/bin/python -m benchmarks.bench_encode`` (or ``make bench``).
+
+The naive path is what an analyst writes by hand: ``df.to_dict("records")``,
+drop the missing values row by row, a dict per contact, ``json.dumps`` per
+chunk of 50,000. When the official SDK (``mailtrap``) is installed, its
+``ImportContactParams`` path is timed as well.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import json
+import math
+import threading
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import psutil
+import pyarrow as pa
+
+from mailtrap_pandas.encode import encode_chunks
+
+FIELDS = {
+    "first_name": "text",
+    "company": "text",
+    "age": "integer",
+    "visits": "integer",
+    "score": "float",
+    "ltv": "float",
+    "vip": "boolean",
+    "signup": "date",
+}
+CHUNK = 50_000
+
+
+def make_frame(n_rows: int, seed: int = 0) -> pd.DataFrame:
+    """A typed frame like ``ValidationReport.valid``, with ~10% missing values per field."""
+    rng = np.random.default_rng(seed)
+
+    def holes(values: Any, dtype: Any) -> Any:
+        arr = pd.array(values, dtype=dtype)
+        arr[rng.random(n_rows) < 0.1] = pd.NA
+        return arr
+
+    names = np.array(["Ann", "Bob", 'Zoë "Z"', "Łukasz", "Mary-Jane", "O'Neil", "李", "x\\y"])
+    epoch = np.datetime64("1970-01-01")
+    days = rng.integers(0, 20_000, n_rows)
+    return pd.DataFrame(
+        {
+            "email": pd.array([f"user{i}@example.com" for i in range(n_rows)], "string[pyarrow]"),
+            "first_name": holes(names[rng.integers(0, len(names), n_rows)], "string[pyarrow]"),
+            "company": holes(
+                np.char.add("Company ", rng.integers(0, 10**6, n_rows).astype(str)),
+                "string[pyarrow]",
+            ),
+            "age": holes(rng.integers(18, 90, n_rows), "Int64"),
+            "visits": holes(rng.integers(-(2**40), 2**40, n_rows), "Int64"),
+            "score": holes(rng.random(n_rows), "Float64"),
+            "ltv": holes(rng.normal(100, 50, n_rows).round(2), "Float64"),
+            "vip": holes(rng.random(n_rows) < 0.3, "boolean"),
+            "signup": holes(
+                pa.array((epoch + days).astype("datetime64[D]"), pa.date32()),
+                pd.ArrowDtype(pa.date32()),
+            ),
+        }
+    )
+
+
+def naive(df: pd.DataFrame) -> list[bytes]:
+    """The by-hand path: a dict per row, ``json.dumps`` per chunk."""
+    bodies = []
+    records = df.to_dict("records")
+    for start in range(0, len(records), CHUNK):
+        contacts = []
+        for rec in records[start : start + CHUNK]:
+            fields = {}
+            for tag in FIELDS:
+                value = rec[tag]
+                if value is pd.NA or value is None or (isinstance(value, float) and math.isnan(value)):
+                    continue
+                if isinstance(value, dt.date):
+                    value = value.isoformat()
+                elif isinstance(value, np.generic):
+                    value = value.item()
+                fields[tag] = value
+            contacts.append({"email": rec["email"], "fields": fields})
+        bodies.append(json.dumps({"contacts": contacts}).encode())
+    return bodies
+
+
+def sdk(df: pd.DataFrame) -> list[bytes] | None:  # pragma: no cover - only with `mailtrap`
+    """The official SDK's path, when installed: ImportContactParams per row."""
+    try:
+        from mailtrap import ImportContactParams  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    bodies = []
+    records = df.to_dict("records")
+    for start in range(0, len(records), CHUNK):
+        params = []
+        for rec in records[start : start + CHUNK]:
+            fields = {
+                t: (rec[t].isoformat() if isinstance(rec[t], dt.date) else rec[t])
+                for t in FIELDS
+                if rec[t] is not pd.NA and rec[t] is not None
+            }
+            params.append(ImportContactParams(email=rec["email"], fields=fields))
+        bodies.append(json.dumps({"contacts": [p.api_data for p in params]}).encode())
+    return bodies
+
+
+class PeakRSS:
+    """Samples the process RSS every millisecond; ``peak`` is the highest seen."""
+
+    def __init__(self) -> None:
+        self._proc = psutil.Process()
+        self.base = self._proc.memory_info().rss
+        self.peak = self.base
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._proc.memory_info().rss)
+            time.sleep(0.001)
+
+    def __enter__(self) -> PeakRSS:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._proc.memory_info().rss)
+
+
+def run(n_rows: int = 1_000_000) -> dict[str, float]:
+    """Time and measure both paths on the same frame; print and return the figures."""
+    df = make_frame(n_rows)
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+
+    # Ours, streaming: each body is dropped once it is "sent" (as the import pipeline does).
+    biggest = 0
+    total_bytes = 0
+    t0 = time.perf_counter()
+    with PeakRSS() as mem:
+        for chunk in encode_chunks(df, FIELDS, chunk_size=CHUNK):
+            biggest = max(biggest, len(chunk.body))
+            total_bytes += len(chunk.body)
+            del chunk
+    ours = time.perf_counter() - t0
+    above = mem.peak - mem.base
+
+    t0 = time.perf_counter()
+    naive_bodies = naive(df)
+    naive_s = time.perf_counter() - t0
+    ours_first = next(encode_chunks(df, FIELDS, chunk_size=CHUNK)).body
+    same = json.loads(ours_first) == json.loads(naive_bodies[0]) or _same_but_empty_fields(
+        ours_first, naive_bodies[0]
+    )
+    del naive_bodies
+
+    out: dict[str, float] = {
+        "rows": float(n_rows),
+        "ours_s": ours,
+        "naive_s": naive_s,
+        "speedup_vs_naive": naive_s / ours,
+        "body_mb_max": biggest / 1e6,
+        "bodies_mb_total": total_bytes / 1e6,
+        "peak_rss_above_input_mb": above / 1e6,
+        "peak_in_chunk_bodies": above / biggest if biggest else 0.0,
+        "same_json_as_naive": float(same),
+    }
+    t0 = time.perf_counter()
+    sdk_bodies = sdk(df)
+    if sdk_bodies is not None:
+        out["sdk_s"] = time.perf_counter() - t0
+        out["speedup_vs_sdk"] = out["sdk_s"] / ours
+    print(f"encode {n_rows:,} rows x {len(FIELDS)} fields into {CHUNK:,}-row import bodies")
+    print(f"  ours (encode_chunks)       {ours:8.2f} s")
+    print(f"  naive (to_dict + dumps)    {naive_s:8.2f} s   -> {out['speedup_vs_naive']:.1f}x faster")
+    if "sdk_s" in out:
+        print(f"  official SDK               {out['sdk_s']:8.2f} s   -> {out['speedup_vs_sdk']:.1f}x")
+    else:
+        print("  official SDK               (package `mailtrap` not installed: skipped)")
+    print(
+        f"  peak RSS above the input   {above / 1e6:8.1f} MB = "
+        f"{out['peak_in_chunk_bodies']:.2f} chunk bodies of {biggest / 1e6:.1f} MB"
+    )
+    print(f"  same JSON as the naive path: {bool(same)}")
+    return out
+
+
+def _same_but_empty_fields(ours: bytes, theirs: bytes) -> bool:
+    """The naive path sends ``"fields": {}`` for all-missing rows; we leave it out."""
+    a = json.loads(ours)["contacts"]
+    b = json.loads(theirs)["contacts"]
+    for c in b:
+        if not c["fields"]:
+            del c["fields"]
+    return bool(a == b)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,316 @@
+"""Custom events from a frame: one event per row, paced, and never fired twice.
+
+The events endpoint has no idempotency key (FACTS.md §9), so a retry or a
+re-run could record an event twice. A ledger (a table in the import journal's
+SQLite file) remembers every event by a key made of the account, the
+normalized email, the event name, a hash of its params and an optional caller
+key column. An event is written to the ledger as ``sending`` before its
+request and ``sent`` after the 201; a re-run skips both, so an event whose
+outcome is unknown (the process died, or the connection dropped after
+sending) is reported as *uncertain* and not repeated unless the caller asks
+(``resend_uncertain=True``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import sqlite3
+import time
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .client import Client, ensure_client
+from .errors import APIError, InputError, NotFoundError, TransportError
+from .journal import resolve_journal_path
+from .progress import progress_bar
+
+__all__ = ["EventsResult", "send_events"]
+
+MAX_NAME_LENGTH = 255
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS event_ledger (
+    key TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    email TEXT NOT NULL,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,           -- sending | sent | uncertain
+    contact_id TEXT,
+    updated_at REAL NOT NULL
+)
+"""
+
+
+class EventLedger:
+    """The events table of the journal file; ``None`` path means an in-memory ledger."""
+
+    def __init__(self, path: Path | None) -> None:
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path) if path else ":memory:", timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(_SCHEMA)
+        self._db.commit()
+
+    def status(self, key: str) -> str | None:
+        row = self._db.execute("SELECT status FROM event_ledger WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def mark(self, key: str, account: str, email: str, name: str, status: str,
+             contact_id: str | None = None) -> None:
+        # Committed at once: the row must be on disk before the request leaves.
+        self._db.execute(
+            "INSERT INTO event_ledger (key, account, email, name, status, contact_id, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET status=excluded.status,"
+            " contact_id=excluded.contact_id, updated_at=excluded.updated_at",
+            (key, account, email, name, status, contact_id, time.time()),
+        )
+        self._db.commit()
+
+    def forget(self, key: str) -> None:
+        self._db.execute("DELETE FROM event_ledger WHERE key = ?", (key,))
+        self._db.commit()
+
+    def close(self) -> None:
+        self._db.close()
+
+
+@dataclass
+class EventsResult:
+    """What :func:`send_events` did, row by row.
+
+    Attributes
+    ----------
+    sent : int
+        Events recorded by the server in this run.
+    skipped : int
+        Rows whose event the ledger shows as already sent (earlier run or an
+        identical row above), so they were not sent again.
+    uncertain : DataFrame
+        Rows whose event may or may not have been recorded; not repeated.
+    failed : DataFrame
+        Rows that were not recorded, aligned to the caller's original index,
+        with ``email``, ``name``, ``reason`` and ``message``.
+    """
+
+    sent: int = 0
+    skipped: int = 0
+    failed: pd.DataFrame = field(default_factory=lambda: _problems([]))
+    uncertain: pd.DataFrame = field(default_factory=lambda: _problems([]))
+    rows: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when every row's event is known to be recorded."""
+        return len(self.failed) == 0 and len(self.uncertain) == 0
+
+    def summary(self) -> dict[str, Any]:
+        """Counts, for ``--json`` output and logs."""
+        return {
+            "rows": self.rows,
+            "sent": self.sent,
+            "skipped": self.skipped,
+            "failed": len(self.failed),
+            "uncertain": len(self.uncertain),
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"EventsResult(rows={self.rows}, sent={self.sent}, skipped={self.skipped}, "
+            f"failed={len(self.failed)}, uncertain={len(self.uncertain)})"
+        )
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<td>{v}</td>" for v in self.summary().values())
+        cols = "".join(f"<th>{k}</th>" for k in self.summary())
+        html = f"<b>EventsResult</b><table><tr>{cols}</tr><tr>{head}</tr></table>"
+        if len(self.failed):
+            html += "<p>Failed rows</p>" + self.failed.head(20).to_html()
+        return html
+
+
+def _problems(rows: list[dict[str, Any]], index: list[Hashable] | None = None) -> pd.DataFrame:
+    columns = ["email", "name", "reason", "message"]
+    return pd.DataFrame(rows, columns=columns, index=pd.Index(index or [], name="row"))
+
+
+def _scalar(value: Any) -> str | int | float | bool | None:
+    """One param value as a JSON scalar (the API takes strings, numbers, booleans, null)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) or math.isinf(value) else float(value)
+    if isinstance(value, pd.Timestamp | dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _event_key(account: str, email: str, name: str, params: dict[str, Any], key: Any) -> str:
+    canonical = json.dumps(
+        [account, email, name, params, None if key is None else str(key)],
+        sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _normalize_email(value: Any) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    text = str(value).strip()
+    if "@" not in text:
+        return text or None
+    local, _, domain = text.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def send_events(
+    df: pd.DataFrame,
+    client: Client | None = None,
+    *,
+    name: str | None = None,
+    name_column: str | None = None,
+    email: str = "email",
+    params: Sequence[str] | None = None,
+    key: str | None = None,
+    journal: bool | str | Path = True,
+    progress: bool = True,
+    resend_uncertain: bool = False,
+) -> EventsResult:
+    """Fire one custom event per row, paced by the client's budget, never twice.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per event.
+    client : Client, optional
+        Defaults to ``Client()`` from the environment.
+    name, name_column : str
+        The event name for every row, or the column that holds each row's name
+        (exactly one of the two).
+    email : str
+        Column with the contact's email.
+    params : list of str, optional
+        Columns sent as the event's params (missing values are sent as null).
+    key : str, optional
+        A column that makes an event unique beyond (email, name, params), such
+        as an order id; two rows with equal keys are one event.
+    journal : bool, str or Path
+        Where the ledger lives: ``True`` for the default journal file,
+        a path, or ``False`` for an in-memory ledger (no protection across runs).
+    progress : bool
+        Show a progress bar.
+    resend_uncertain : bool
+        Send again the events whose outcome an earlier run could not learn.
+
+    Returns
+    -------
+    EventsResult
+
+    Raises
+    ------
+    InputError
+        When a named column is missing or the name options are inconsistent.
+    """
+    if (name is None) == (name_column is None):
+        raise InputError("give exactly one of name= and name_column=")
+    wanted = [email] + ([name_column] if name_column else []) + list(params or []) + (
+        [key] if key else []
+    )
+    missing = [c for c in wanted if c not in df.columns]
+    if missing:
+        raise InputError(
+            f"column(s) {missing} not in the frame; it has {[str(c) for c in df.columns]}"
+        )
+    if name is not None and not (0 < len(name) <= MAX_NAME_LENGTH):
+        raise InputError(f"event name must be 1..{MAX_NAME_LENGTH} characters")
+    client = ensure_client(client)
+    account = client.account_id
+    path = resolve_journal_path(journal)
+    ledger = EventLedger(path)
+    result = EventsResult(rows=len(df))
+    failed: list[dict[str, Any]] = []
+    failed_index: list[Hashable] = []
+    uncertain: list[dict[str, Any]] = []
+    uncertain_index: list[Hashable] = []
+    param_cols = list(params or [])
+    try:
+        with progress_bar(total=len(df), unit="event", enabled=progress,
+                          desc="events") as bar:
+            for label, row in zip(df.index, df.itertuples(index=False, name=None), strict=True):
+                bar.update(1)
+                values = dict(zip(df.columns, row, strict=True))
+                address = _normalize_email(values[email])
+                event = name if name is not None else _scalar(values[name_column])  # type: ignore[index]
+                record = {"email": address, "name": event}
+
+                def fail(reason: str, message: str) -> None:
+                    failed.append({**record, "reason": reason, "message": message})
+                    failed_index.append(label)  # noqa: B023 - called within this iteration
+
+                if address is None:
+                    fail("missing_email", f"column {email!r} is empty")
+                    continue
+                if not isinstance(event, str) or not event or len(event) > MAX_NAME_LENGTH:
+                    fail("invalid_name", f"event name must be text of 1..{MAX_NAME_LENGTH} chars")
+                    continue
+                payload = {str(c): _scalar(values[c]) for c in param_cols}
+                event_key = _event_key(account, address.lower(), event, payload,
+                                       values[key] if key else None)
+                state = ledger.status(event_key)
+                if state == "sent" or (state in ("sending", "uncertain") and not resend_uncertain):
+                    if state == "sent":
+                        result.skipped += 1
+                    else:
+                        uncertain.append({**record, "reason": "outcome_unknown",
+                                          "message": "an earlier attempt may have recorded it"})
+                        uncertain_index.append(label)
+                    continue
+                ledger.mark(event_key, account, address, event, "sending")
+                try:
+                    answer = client.events.create(address, event, payload)
+                except TransportError as exc:
+                    if exc.sent:
+                        ledger.mark(event_key, account, address, event, "uncertain")
+                        uncertain.append({**record, "reason": "outcome_unknown",
+                                          "message": str(exc)})
+                        uncertain_index.append(label)
+                    else:
+                        ledger.forget(event_key)
+                        fail("not_sent", str(exc))
+                    continue
+                except NotFoundError:
+                    ledger.forget(event_key)
+                    fail("contact_not_found", f"no contact with email {address}")
+                    continue
+                except APIError as exc:
+                    if exc.status >= 500:
+                        # The server may have recorded it before failing: do not repeat.
+                        ledger.mark(event_key, account, address, event, "uncertain")
+                        uncertain.append({**record, "reason": "outcome_unknown",
+                                          "message": str(exc)})
+                        uncertain_index.append(label)
+                    else:
+                        ledger.forget(event_key)
+                        messages = "; ".join(f"{e.attribute}: {e.message}" for e in exc.errors)
+                        fail(f"rejected_{exc.status}", messages or str(exc))
+                    continue
+                ledger.mark(event_key, account, address, event, "sent",
+                            str(answer.get("contact_id", "")))
+                result.sent += 1
+    finally:
+        ledger.close()
+    result.failed = _problems(failed, failed_index)
+    result.uncertain = _problems(uncertain, uncertain_index)
+    return result

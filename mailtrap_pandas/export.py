@@ -1,0 +1,355 @@
+"""Export job -> ``.csv.gz`` -> typed DataFrame.
+
+:func:`read_export` runs an export job end to end: it creates the job (waiting for
+a previous export to finish when the account already has one in flight), polls
+it under the client's rate budget, streams the file to a temporary file, parses
+it with pyarrow (:mod:`mailtrap_pandas.export_file`) and deletes the file.
+
+:func:`read_export_file` reads a file the user downloaded from the web app.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import pandas as pd
+import requests
+
+from .client import Client, ensure_client
+from .dtypes import CONTACT_COLUMNS, DATA_TYPES
+from .errors import InputError, MailtrapError, TransportError, ValidationError, error_from_response
+from .export_file import ExportFormatWarning, ExportParseError, parse_export_file
+from .resources.exports import export_filters
+from .resources.types import ContactExport
+
+__all__ = [
+    "ExportFormatWarning",
+    "ExportParseError",
+    "ExportTimeoutError",
+    "read_export",
+    "read_export_file",
+]
+
+log = logging.getLogger(__name__)
+
+#: Poll back-off: the first poll comes quickly (small exports finish in ~200 ms,
+#: FACTS.md §7), later ones stretch out so a long export costs few requests.
+POLL_FIRST_S = 0.5
+POLL_MAX_S = 10.0
+POLL_FACTOR = 1.5
+#: Waiting for someone else's export: nothing to see for a while, start slower.
+BUSY_FIRST_S = 1.0
+
+_IN_FLIGHT = "previous export"
+
+FieldsArg = Client | Sequence[Mapping[str, Any]] | Mapping[str, str] | None
+
+
+class ExportTimeoutError(MailtrapError, TimeoutError):
+    """An export did not finish (or could not start) within ``timeout`` seconds.
+
+    Attributes
+    ----------
+    export_id : int or None
+        The export that was still running, if ours had started.
+    """
+
+    def __init__(self, message: str, export_id: int | None = None) -> None:
+        super().__init__(message)
+        self.export_id = export_id
+
+
+def _field_types(fields: FieldsArg) -> dict[str, str] | None:
+    """merge tag -> data_type from any of the accepted ``fields`` forms."""
+    if fields is None:
+        return None
+    if isinstance(fields, Client):
+        fields = list(fields.fields.list())
+    if isinstance(fields, Mapping):
+        out = {str(tag): str(dt) for tag, dt in fields.items()}
+    else:
+        try:
+            out = {str(f["merge_tag"]): str(f["data_type"]) for f in fields}
+        except (KeyError, TypeError):
+            raise InputError(
+                "fields must be a Client, a list of field dicts with 'merge_tag' and "
+                "'data_type' (what client.fields.list() returns), or {merge_tag: data_type}"
+            ) from None
+    unknown = {tag: dt for tag, dt in out.items() if dt not in DATA_TYPES}
+    if unknown:
+        raise InputError(f"unknown data_type in fields: {unknown}; known: {list(DATA_TYPES)}")
+    return out
+
+
+class _Progress:
+    """A tqdm spinner that says what we are waiting for, or nothing at all."""
+
+    def __init__(self, enabled: bool) -> None:
+        self._bar: Any = None
+        if enabled:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(
+                total=None, desc="export", bar_format="{desc} [{elapsed}]", leave=False
+            )
+
+    def say(self, text: str) -> None:
+        log.info(text)
+        if self._bar is not None:
+            self._bar.set_description_str(text, refresh=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[_Progress]:
+    bar = _Progress(enabled)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+def _delays(first: float, rng: random.Random) -> Iterator[float]:
+    """first, x1.5, ... capped at POLL_MAX_S, with +-10% jitter so clients drift apart."""
+    delay = first
+    while True:
+        yield delay * rng.uniform(0.9, 1.1)
+        delay = min(delay * POLL_FACTOR, POLL_MAX_S)
+
+
+def _sleep_within(delay: float, deadline: float | None, what: str, export_id: int | None) -> None:
+    if deadline is not None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise ExportTimeoutError(what, export_id)
+        delay = min(delay, left)
+    time.sleep(delay)
+
+
+def _is_in_flight(err: ValidationError) -> bool:
+    return any(_IN_FLIGHT in e.message.lower() for e in err.errors)
+
+
+def _start(
+    client: Client,
+    filters: list[dict[str, Any]],
+    deadline: float | None,
+    bar: _Progress,
+    rng: random.Random,
+) -> ContactExport:
+    """Create the export; while another is in flight (422), wait and try again."""
+    delays = _delays(BUSY_FIRST_S, rng)
+    while True:
+        try:
+            return client.exports.create(filters)
+        except ValidationError as err:
+            if not _is_in_flight(err):
+                raise
+        bar.say("waiting for a previous export of this account to finish")
+        # The API does not say which export blocks us or when it ends, so try again.
+        _sleep_within(
+            next(delays),
+            deadline,
+            "timed out waiting for a previous export of this account to finish "
+            "(the API allows one export in flight per account)",
+            None,
+        )
+
+
+def _finish(
+    client: Client,
+    export: ContactExport,
+    deadline: float | None,
+    bar: _Progress,
+    rng: random.Random,
+) -> ContactExport:
+    """Poll until ``finished``; every poll goes through the client's rate budget."""
+    delays = _delays(POLL_FIRST_S, rng)
+    while export["status"] != "finished" or not export.get("url"):
+        bar.say(f"export {export['id']}: {export['status']}")
+        _sleep_within(
+            next(delays),
+            deadline,
+            f"export {export['id']} did not finish in time (status {export['status']!r}); "
+            "it keeps running on the server and blocks new exports until it finishes",
+            export["id"],
+        )
+        export = client.exports.get(export["id"])
+    return export
+
+
+def read_export(
+    client: Client | None = None,
+    *,
+    list_ids: Sequence[int] | None = None,
+    status: Literal["subscribed", "unsubscribed"] | None = None,
+    columns: Sequence[str] | None = None,
+    progress: bool = True,
+    timeout: float | None = None,
+) -> pd.DataFrame:
+    """Export contacts into a DataFrame typed by the type table.
+
+    Parameters
+    ----------
+    client : Client, optional
+        Defaults to a client built from the environment.
+    list_ids : sequence of int, optional
+        Only contacts in any of these lists.
+    status : {"subscribed", "unsubscribed"}, optional
+        Only contacts with this status.
+    columns : sequence of str, optional
+        Only these columns (built-in names or merge tags), in this order.
+    progress : bool
+        Show a ``tqdm`` spinner while waiting and downloading.
+    timeout : float, optional
+        Give up after this many seconds (waiting for a previous export included).
+        ``None`` waits as long as it takes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``email`` and ``id`` (``string[pyarrow]``), ``status`` (categorical
+        subscribed/unsubscribed), ``list_ids`` (list of int64, empty when none),
+        ``created_at``/``updated_at`` (``datetime64[ms, UTC]``), then one column
+        per custom field in its type-table dtype. Missing values are ``<NA>``.
+
+    Raises
+    ------
+    ExportTimeoutError
+        ``timeout`` passed before the export finished.
+    ExportParseError
+        A cell of the file does not fit its column's type.
+    InputError
+        Bad arguments (unknown status or column).
+    APIError
+        The API refused the export (other than "one in flight", which is waited out).
+
+    Notes
+    -----
+    The API allows one export in flight per account: when another is running,
+    this waits for it (saying so on the progress bar and in the log) instead of
+    failing. The file is streamed to a temporary file and deleted after parsing.
+
+    Examples
+    --------
+    >>> from mailtrap_pandas import Emulator
+    >>> with Emulator(rate_limit=None) as emu, emu.client() as client:  # doctest: +SKIP
+    ...     df = read_export(client, list_ids=[3], progress=False)
+    """
+    if status not in (None, "subscribed", "unsubscribed"):
+        raise InputError(f"status must be 'subscribed', 'unsubscribed' or None, not {status!r}")
+    if isinstance(list_ids, int | str):
+        raise InputError("list_ids must be a sequence of list ids, such as [3, 7]")
+    client = ensure_client(client)
+    # Fields first: a bad `columns` fails before we start an export that blocks others.
+    fields = _field_types(client) or {}
+    if columns is not None:
+        if isinstance(columns, str):
+            raise InputError("columns must be a list of column names, not one string")
+        known = [*CONTACT_COLUMNS, *fields]
+        unknown = [c for c in columns if c not in known]
+        if unknown:
+            raise InputError(f"unknown column(s) {unknown}; this account's columns are {known}")
+    filters = export_filters(list_ids, status)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    rng = random.Random()
+    with _progress(progress) as bar:
+        bar.say("starting export")
+        export = _start(client, filters, deadline, bar, rng)
+        export = _finish(client, export, deadline, bar, rng)
+        bar.say(f"export {export['id']}: downloading")
+        with tempfile.TemporaryDirectory(prefix="mailtrap-export-") as tmp:
+            path = client.exports.download(export, Path(tmp) / "export.csv.gz")
+            bar.say(f"export {export['id']}: parsing {path.stat().st_size:,} bytes")
+            return parse_export_file(path, fields, columns=columns)
+
+
+def _is_url(value: object) -> bool:
+    return isinstance(value, str) and value.lower().startswith(("http://", "https://"))
+
+
+def _download(url: str, dest: Path, client: Client | None) -> None:
+    """Stream ``url`` to ``dest``; through the client when there is one (retries, checks)."""
+    if client is not None:
+        client.download(url, dest)
+        return
+    parts = urlsplit(url)
+    if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+        raise InputError(f"refusing to download over plain http from {parts.hostname}")
+    try:
+        with requests.get(url, stream=True, timeout=60) as response:
+            if response.status_code >= 400:
+                raise error_from_response(response.status_code, "GET", url, response.text)
+            with dest.open("wb") as out:
+                for block in response.iter_content(1 << 20):
+                    out.write(block)
+    except requests.RequestException as exc:
+        raise TransportError(
+            f"download failed: {type(exc).__name__}", method="GET", url=url, sent=True
+        ) from None
+
+
+def read_export_file(
+    path_or_url: str | os.PathLike[str],
+    *,
+    fields: FieldsArg = None,
+    columns: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Read an export file (for example one downloaded from the web app) into a typed frame.
+
+    Parameters
+    ----------
+    path_or_url : path-like or str
+        A local file, gzip-compressed or plain CSV (sniffed, whatever the suffix),
+        or an ``https://`` URL, streamed to a temporary file first.
+    fields : Client, list of dict or mapping, optional
+        The account's custom fields, to type their columns: a :class:`Client`
+        (fields are fetched), what ``client.fields.list()`` returns, or
+        ``{merge_tag: data_type}``. Without it, built-in columns are typed and
+        every other column is kept as text (``string[pyarrow]``). With it, a
+        column that is neither built-in nor a known merge tag is kept as text
+        with an :class:`ExportFormatWarning`.
+    columns : sequence of str, optional
+        Only these columns (built-in names or merge tags), in this order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The file's columns under their canonical names (header spelling and case
+        do not matter), typed as in :func:`read_export`. Columns the file lacks
+        are not invented; only ``email`` is required.
+
+    Raises
+    ------
+    InputError
+        No ``email`` column, an empty or non-CSV file, or unknown ``columns``.
+    ExportParseError
+        A cell does not fit its column's type; names the line, row and column.
+
+    Examples
+    --------
+    >>> df = read_export_file("contacts.csv.gz", fields=client)  # doctest: +SKIP
+    """
+    client = fields if isinstance(fields, Client) else None
+    types = _field_types(fields)
+    if not _is_url(path_or_url):
+        path = Path(path_or_url)
+        if not path.is_file():
+            raise InputError(f"no such export file: {path}")
+        return parse_export_file(path, types, columns=columns)
+    with tempfile.TemporaryDirectory(prefix="mailtrap-export-") as tmp:
+        dest = Path(tmp) / "export.csv.gz"
+        _download(str(path_or_url), dest, client)
+        return parse_export_file(dest, types, columns=columns)

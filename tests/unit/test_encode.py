@@ -1,0 +1,221 @@
+"""The import body encoder: exact round trip, chunk boundaries, nulls, list ids, hashes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mailtrap_pandas.encode import MAX_CHUNK_SIZE, check_chunk_size, encode_chunks
+from mailtrap_pandas.errors import InputError
+
+FIELDS = {"name": "text", "age": "integer", "score": "float", "vip": "boolean", "born": "date"}
+DTYPES = {
+    "name": "string[pyarrow]",
+    "age": "Int64",
+    "score": "Float64",
+    "vip": "boolean",
+    "born": pd.ArrowDtype(pa.date32()),
+}
+
+
+def frame(rows: list[dict[str, object]], index: list[object] | None = None) -> pd.DataFrame:
+    """A typed frame like ``ValidationReport.valid``."""
+    data = {"email": pd.array([r["email"] for r in rows], dtype="string[pyarrow]")}
+    for tag, dtype in DTYPES.items():
+        data[tag] = pd.array([r.get(tag) for r in rows], dtype=dtype)
+    return pd.DataFrame(data, index=index)
+
+
+def decode(body: bytes) -> list[dict[str, object]]:
+    parsed = json.loads(body)
+    assert list(parsed) == ["contacts"]
+    contacts: list[dict[str, object]] = parsed["contacts"]
+    return contacts
+
+
+def expected_fields(row: dict[str, object]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for tag in FIELDS:
+        value = row.get(tag)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            continue
+        out[tag] = value.isoformat() if isinstance(value, dt.date) else value
+    return out
+
+
+# -- round trip ----------------------------------------------------------------------------
+
+text = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40
+)  # any unicode incl. control chars, quotes, backslashes
+floats = st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from(
+    [5e-324, -5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, -0.0, 0.1, 1 / 3, 1e16]
+)
+ints = st.integers(min_value=-(2**63), max_value=2**63 - 1) | st.sampled_from(
+    [-(2**63), 2**63 - 1, 0]
+)
+dates = st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31))
+row = st.fixed_dictionaries(
+    {"email": text},
+    optional={
+        "name": st.none() | text,
+        "age": st.none() | ints,
+        "score": st.none() | floats,
+        "vip": st.none() | st.booleans(),
+        "born": st.none() | dates,
+    },
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.lists(row, min_size=1, max_size=30), size=st.integers(1, 7))
+def test_round_trip_is_exact(rows: list[dict[str, object]], size: int) -> None:
+    df = frame(rows, index=[f"r{i}" for i in range(len(rows))])
+    chunks = list(encode_chunks(df, FIELDS, chunk_size=size))
+    assert [c.number for c in chunks] == list(range(len(chunks)))
+    decoded = [c for chunk in chunks for c in decode(chunk.body)]
+    assert len(decoded) == len(rows)
+    for got, want in zip(decoded, rows, strict=True):
+        assert got["email"] == want["email"]
+        fields = expected_fields(want)
+        if fields:
+            assert got["fields"] == fields
+            for tag, value in fields.items():  # exact types too: 1.0 stays a float
+                assert type(got["fields"][tag]) is type(value)  # type: ignore[index]
+                if isinstance(value, float):
+                    assert math.copysign(1, got["fields"][tag]) == math.copysign(1, value)  # type: ignore[index]
+        else:
+            assert "fields" not in got
+    labels = [label for c in chunks for label in c.index]
+    assert labels == list(df.index)
+
+
+def test_floats_shortest_round_trip_form() -> None:
+    df = frame([{"email": "a@x.io", "score": v} for v in (0.1, 1.0, 1e300, 5e-324, 1 / 3)])
+    body = next(encode_chunks(df, {"score": "float"})).body
+    assert b'"score":0.1}' in body and b'"score":1.0}' in body
+    assert b'"score":1e+300}' in body and b'"score":5e-324}' in body
+    assert b'"score":0.3333333333333333}' in body
+
+
+def test_nan_is_missing_and_infinity_is_refused() -> None:
+    df = pd.DataFrame(
+        {"email": ["a@x.io", "b@x.io"], "score": pd.array([np.nan, 1.5], dtype="Float64")}
+    )
+    # Float64 keeps NaN apart from <NA>; NaN can't be JSON either way: treat it as missing.
+    df.loc[0, "score"] = np.nan
+    got = decode(next(encode_chunks(df, {"score": "float"})).body)
+    assert got == [{"email": "a@x.io"}, {"email": "b@x.io", "fields": {"score": 1.5}}]
+    bad = pd.DataFrame({"email": ["a@x.io"], "score": pd.array([np.inf], dtype="Float64")})
+    with pytest.raises(InputError, match="score"):
+        list(encode_chunks(bad, {"score": "float"}))
+
+
+def test_control_characters_and_escapes() -> None:
+    nasty = 'q"\\\n\t\x00\x1f\u2028é😀'
+    df = frame([{"email": "a@x.io", "name": nasty}, {"email": 'b"@x', "name": "plain"}])
+    body = next(encode_chunks(df, FIELDS)).body
+    assert b"\n" not in body and b"\x00" not in body
+    assert decode(body)[0]["fields"] == {"name": nasty}
+    assert decode(body)[1] == {"email": 'b"@x', "fields": {"name": "plain"}}
+
+
+# -- nulls, list ids, columns ---------------------------------------------------------------
+
+
+def test_missing_values_are_left_out() -> None:
+    df = frame(
+        [
+            {"email": "a@x.io", "name": None, "age": 3},
+            {"email": "b@x.io"},
+        ]
+    )
+    got = decode(next(encode_chunks(df, FIELDS)).body)
+    assert got == [{"email": "a@x.io", "fields": {"age": 3}}, {"email": "b@x.io"}]
+
+
+def test_list_ids_on_every_contact() -> None:
+    df = frame([{"email": "a@x.io"}, {"email": "b@x.io", "vip": False}])
+    chunk = next(
+        encode_chunks(df, FIELDS, list_ids_included=[3, 4], list_ids_excluded=np.array([9]))
+    )
+    got = decode(chunk.body)
+    assert got[0] == {"email": "a@x.io", "list_ids_included": [3, 4], "list_ids_excluded": [9]}
+    assert got[1]["fields"] == {"vip": False}
+    with pytest.raises(InputError, match="both included and excluded"):
+        list(encode_chunks(df, FIELDS, list_ids_included=[1], list_ids_excluded=[1]))
+    with pytest.raises(InputError, match="integers"):
+        list(encode_chunks(df, FIELDS, list_ids_included=["3"]))  # type: ignore[list-item]
+
+
+def test_only_listed_fields_are_sent() -> None:
+    df = frame([{"email": "a@x.io", "name": "n", "age": 1}]).assign(extra="x")
+    got = decode(next(encode_chunks(df, {"age": "integer"})).body)
+    assert got == [{"email": "a@x.io", "fields": {"age": 1}}]
+
+
+# -- chunking -------------------------------------------------------------------------------
+
+
+def emails_frame(n: int) -> pd.DataFrame:
+    emails = pd.array([f"u{i}@x.io" for i in range(n)], dtype="string[pyarrow]")
+    return pd.DataFrame({"email": emails}, index=pd.RangeIndex(100, 100 + n))
+
+
+@pytest.mark.parametrize(
+    ("n", "size", "sizes"),
+    [
+        (0, 50_000, []),
+        (1, 50_000, [1]),
+        (50_000, 50_000, [50_000]),
+        (50_001, 50_000, [50_000, 1]),
+        (7, 3, [3, 3, 1]),
+        (3, 1, [1, 1, 1]),
+    ],
+)
+def test_chunk_boundaries(n: int, size: int, sizes: list[int]) -> None:
+    chunks = list(encode_chunks(emails_frame(n), {}, chunk_size=size))
+    assert [c.rows for c in chunks] == sizes
+    assert [len(decode(c.body)) for c in chunks] == sizes
+    if chunks:
+        assert chunks[0].index[0] == 100 and chunks[-1].index[-1] == 100 + n - 1
+        assert list(chunks[-1].emails) == [f"u{i}@x.io" for i in range(n - sizes[-1], n)]
+
+
+@pytest.mark.parametrize("bad", [0, -1, 50_001, 1.5, True, "10"])
+def test_chunk_size_limits(bad: object) -> None:
+    with pytest.raises(InputError, match="chunk_size"):
+        list(encode_chunks(emails_frame(3), {}, chunk_size=bad))  # type: ignore[arg-type]
+    assert check_chunk_size(MAX_CHUNK_SIZE) == 50_000 and check_chunk_size(1) == 1
+
+
+def test_hash_is_the_body_hash_and_stable() -> None:
+    df = frame([{"email": f"u{i}@x.io", "age": i} for i in range(10)])
+    a = list(encode_chunks(df, FIELDS, chunk_size=4))
+    b = list(encode_chunks(df.copy(), FIELDS, chunk_size=4))
+    assert [c.sha256 for c in a] == [c.sha256 for c in b]
+    assert all(c.sha256 == hashlib.sha256(c.body).hexdigest() for c in a)
+    assert len({c.sha256 for c in a}) == 3
+    # Different list ids are a different request: a different identity.
+    c = list(encode_chunks(df, FIELDS, chunk_size=4, list_ids_included=[1]))
+    assert not {x.sha256 for x in a} & {x.sha256 for x in c}
+
+
+def test_start_numbers_chunks_across_a_stream() -> None:
+    chunks = list(encode_chunks(emails_frame(5), {}, chunk_size=2, start=7))
+    assert [c.number for c in chunks] == [7, 8, 9]
+
+
+def test_missing_email_is_refused() -> None:
+    df = pd.DataFrame({"email": pd.array(["a@x.io", None], dtype="string[pyarrow]")})
+    with pytest.raises(InputError, match="email"):
+        list(encode_chunks(df, {}))
