@@ -30,16 +30,16 @@ import pyarrow.compute as pc
 
 from .errors import InputError
 
-__all__ = ["MAX_CHUNK_SIZE", "Chunk", "check_chunk_size", "encode_chunks", "encode_rows"]
+__all__ = ["MAX_CHUNK_SIZE", "Chunk", "check_chunk_size", "encode_chunks"]
 
 #: The API's limit of contacts per import request (FACTS.md §6).
 MAX_CHUNK_SIZE = 50_000
 
+_SLICE = 8_192  # rows encoded at once inside a chunk: small intermediates
 _HEAD = b'{"contacts":['
 _TAIL = b"]}"
 # Any JSON control character forces the slow (exact, per value) escaping path.
-_CONTROL = "[\x00-\x1f]"
-_INTEGRAL = r"^-?[0-9]+$"
+_NEEDS_ESCAPE = r'["\\\x00-\x1f]'  # a quote, a backslash or a control character
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,32 +120,34 @@ def _as_arrow(series: pd.Series) -> pa.Array:
     return arr
 
 
-def _json_strings(arr: pa.Array) -> pa.Array:
-    """JSON string literals (with quotes) of a string array; nulls stay null."""
-    arr = arr.cast(pa.large_string()) if pa.types.is_large_string(arr.type) else arr
-    arr = arr.cast(pa.string())
-    # Backslash first, then quotes: the usual two replacements cover almost every value.
-    esc = pc.replace_substring(arr, "\\", "\\\\")
-    esc = pc.replace_substring(esc, '"', '\\"')
-    quoted = pc.binary_join_element_wise('"', esc, '"', "")
-    ctrl = pc.match_substring_regex(arr, _CONTROL)
-    if pc.any(ctrl).as_py():
-        # Rare: control characters need \uXXXX escapes; let orjson do those values exactly.
-        positions = np.flatnonzero(ctrl.fill_null(False).to_numpy(zero_copy_only=False))
-        values = arr.take(pa.array(positions)).to_pylist()
-        fixed = pa.array([orjson.dumps(v).decode() for v in values], pa.string())
-        mask = np.zeros(len(arr), dtype=bool)
-        mask[positions] = True
-        quoted = pc.replace_with_mask(quoted, pa.array(mask), fixed)
-    return quoted
+def _escaped(arr: pa.Array) -> pa.Array:
+    """The inside of JSON string literals (no quotes) of a string array; nulls stay null."""
+    if not pa.types.is_string(arr.type):
+        arr = arr.cast(pa.string())
+    needs = pc.match_substring_regex(arr, _NEEDS_ESCAPE)
+    count = pc.sum(needs).as_py() or 0
+    if not count:
+        return arr  # the common case: most values are plain text and pass through untouched
+    # orjson escapes exactly as JSON requires (\", \\, \uXXXX for control characters);
+    # only the values that need it pay for a Python call.
+    positions = np.flatnonzero(needs.fill_null(False).to_numpy(zero_copy_only=False))
+    values = arr.take(pa.array(positions)).to_pylist()
+    fixed = pa.array([orjson.dumps(v)[1:-1].decode() for v in values], pa.string())
+    mask = np.zeros(len(arr), dtype=bool)
+    mask[positions] = True
+    return pc.replace_with_mask(arr, pa.array(mask), fixed)
 
 
-def _json_values(series: pd.Series, data_type: str, tag: str) -> pa.Array:
-    """JSON literals of one typed column; null where the value is missing."""
+def _fragments(series: pd.Series, data_type: str, tag: str) -> pa.Array:
+    """``,"tag":value`` per row of one typed column; null where the value is missing."""
+    key = "," + orjson.dumps(tag).decode() + ":"
     if data_type == "text":
-        return _json_strings(_as_arrow(series.astype("string[pyarrow]")))
+        text = _escaped(_as_arrow(series.astype("string[pyarrow]")))
+        return pc.binary_join_element_wise(key + '"', text, '"', "")
     if data_type == "integer":
-        return pc.cast(_as_arrow(series.astype("Int64")), pa.string())
+        return pc.binary_join_element_wise(
+            key, pc.cast(_as_arrow(series.astype("Int64")), pa.string()), ""
+        )
     if data_type == "float":
         values = series.astype("Float64")
         raw = values.to_numpy(dtype="float64", na_value=np.nan)
@@ -153,87 +155,77 @@ def _json_values(series: pd.Series, data_type: str, tag: str) -> pa.Array:
             bad = values.index[np.isinf(raw)][0]
             raise InputError(f"row {bad!r}, column {tag!r}: infinity cannot be sent as JSON")
         # NaN is missing: never sent (JSON has no NaN, and it must not overwrite a value).
-        arr = pa.array(raw, mask=np.isnan(raw))
-        text = pc.cast(arr, pa.string())  # shortest round-trip digits
-        # Arrow writes 1.0 as "1" and -0.0 as "-0"; keep them floats in JSON.
-        integral = pc.match_substring_regex(text, _INTEGRAL)
-        return pc.if_else(integral, pc.binary_join_element_wise(text, ".0", ""), text)
+        text = pc.cast(pa.array(raw, mask=np.isnan(raw)), pa.string())  # shortest round trip
+        # Arrow writes 1.0 as "1" and -0.0 as "-0"; add ".0" so they stay floats in JSON.
+        integral = np.isfinite(raw) & (raw == np.trunc(raw))
+        plain = pc.invert(pc.match_substring(text, "e"))
+        tail = pc.if_else(pc.and_(pa.array(integral), plain), ".0", "")
+        return pc.binary_join_element_wise(key, text, tail, "")
     if data_type == "boolean":
-        return pc.if_else(_as_arrow(series.astype("boolean")), "true", "false")
+        return pc.if_else(_as_arrow(series.astype("boolean")), key + "true", key + "false")
     if data_type == "date":
         arr = _as_arrow(series)
         if not pa.types.is_date32(arr.type):
             arr = pc.cast(arr, pa.date32())
-        return pc.binary_join_element_wise('"', pc.cast(arr, pa.string()), '"', "")
+        return pc.binary_join_element_wise(key + '"', pc.cast(arr, pa.string()), '"', "")
     raise InputError(f"column {tag!r}: unknown Mailtrap data_type {data_type!r}")
 
 
-def encode_rows(
-    valid: pd.DataFrame,
-    fields: Mapping[str, str],
-    *,
-    list_ids_included: Sequence[int] | None = None,
-    list_ids_excluded: Sequence[int] | None = None,
-) -> pa.Array:
-    """One JSON contact object per row, as an Arrow string array (no separators).
-
-    Parameters
-    ----------
-    valid : pandas.DataFrame
-        ``email`` plus one typed column per merge tag listed in ``fields``.
-    fields : mapping
-        merge tag -> Mailtrap data_type, for the columns to send.
-    list_ids_included, list_ids_excluded : sequence of int, optional
-        Lists every contact is added to / removed from.
-
-    Returns
-    -------
-    pyarrow.Array
-        Strings such as ``{"email":"a@x.io","fields":{"age":41}}``.
-    """
-    suffix = _suffix(
-        _list_ids(list_ids_included, "list_ids"), _list_ids(list_ids_excluded, "exclude_list_ids")
-    )
+def _rows(valid: pd.DataFrame, fields: Mapping[str, str], suffix: str) -> pa.Array:
+    """One JSON contact object per row, each followed by a comma, as an Arrow string array."""
     if "email" not in valid.columns:
         raise InputError("the frame has no 'email' column")
     emails = _as_arrow(valid["email"].astype("string[pyarrow]"))
     if emails.null_count:
         raise InputError("every row needs an email; validate the frame first")
-    # Each fragment carries its own leading comma, so joining with nulls as "" needs no
-    # separator logic (and avoids null_handling="skip", which mis-sizes all-null inputs).
-    fragments: list[pa.Array] = []
-    for tag, data_type in fields.items():
-        if tag not in valid.columns:
-            continue
-        values = _json_values(valid[tag], data_type, tag)
-        fragments.append(
-            pc.binary_join_element_wise("," + orjson.dumps(tag).decode() + ":", values, "")
-        )
-    head = pc.binary_join_element_wise('{"email":', _json_strings(emails), "")
+    # Each fragment carries its own leading comma, so joining them with nulls as "" needs
+    # no separator logic (null_handling="skip" drops all-null rows in pyarrow: avoided).
+    fragments = [
+        _fragments(valid[tag], data_type, tag)
+        for tag, data_type in fields.items()
+        if tag in valid.columns
+    ]
+    head = '{"email":"'
     if not fragments:
-        return pc.binary_join_element_wise(head, suffix.decode(), "")
+        return pc.binary_join_element_wise(head, _escaped(emails), '"', suffix, "")
     joined = pc.binary_join_element_wise(
         *fragments, "", null_handling="replace", null_replacement=""
     )
     del fragments
     inner = pc.utf8_slice_codeunits(joined, 1)  # drop the first fragment's comma
-    with_fields = pc.binary_join_element_wise(head, ',"fields":{', inner, "}", "")
     # All fields missing: leave "fields" out instead of sending an empty object.
-    body = pc.if_else(pc.equal(joined, ""), head, with_fields)
-    return pc.binary_join_element_wise(body, suffix.decode(), "")
+    empty = pc.equal(joined, "")
+    del joined
+    opening = pc.if_else(empty, "", ',"fields":{')
+    closing = pc.if_else(empty, "", "}")
+    return pc.binary_join_element_wise(
+        head, _escaped(emails), '"', opening, inner, closing, suffix, ""
+    )
 
 
-def _body(rows: pa.Array) -> bytes:
-    """``{"contacts":[row,row,...]}`` copied once, straight from the Arrow buffers."""
-    if len(rows) == 0:
-        return _HEAD + _TAIL
-    sep = pc.binary_join_element_wise(rows, ",", "")
-    del rows
-    offsets = np.frombuffer(sep.buffers()[1], dtype=np.int32)
-    start = int(offsets[sep.offset])
-    stop = int(offsets[sep.offset + len(sep)]) - 1  # drop the last separator
-    data = memoryview(sep.buffers()[2])[start:stop]
-    return b"".join((_HEAD, data, _TAIL))
+def _row_bytes(rows: pa.Array) -> memoryview:
+    """The concatenated rows, straight out of the Arrow value buffer (no copy)."""
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)
+    start = int(offsets[rows.offset])
+    stop = int(offsets[rows.offset + len(rows)])
+    return memoryview(rows.buffers()[2])[start:stop]
+
+
+def _body(part: pd.DataFrame, fields: Mapping[str, str], suffix: str) -> bytes:
+    """``{"contacts":[row,row,...]}`` built in slices of a few thousand rows.
+
+    Working on slices keeps the Arrow intermediates small: the peak memory of a
+    chunk is its finished pieces plus the final body (about two bodies).
+    """
+    # Views keep their Arrow buffers alive until the join: one copy in all.
+    pieces: list[bytes | memoryview] = [_HEAD]
+    for begin in range(0, len(part), _SLICE):
+        pieces.append(_row_bytes(_rows(part.iloc[begin : begin + _SLICE], fields, suffix)))
+    if len(pieces) > 1:
+        pieces[-1] = pieces[-1][:-1]  # drop the last row's comma
+    pieces.append(_TAIL)
+    body = b"".join(pieces)
+    return body
 
 
 def encode_chunks(
@@ -287,11 +279,10 @@ def encode_chunks(
     overlap = sorted(set(included) & set(excluded))
     if overlap:
         raise InputError(f"list ids {overlap} are both included and excluded")
+    suffix = _suffix(included, excluded).decode() + ","
     for number, begin in enumerate(range(0, len(valid), size), start=start):
         part = valid.iloc[begin : begin + size]
-        rows = encode_rows(part, fields, list_ids_included=included, list_ids_excluded=excluded)
-        body = _body(rows)
-        del rows
+        body = _body(part, fields, suffix)
         yield Chunk(
             number=number,
             index=part.index,

@@ -64,8 +64,15 @@ class EventLedger:
         row = self._db.execute("SELECT status FROM event_ledger WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
-    def mark(self, key: str, account: str, email: str, name: str, status: str,
-             contact_id: str | None = None) -> None:
+    def mark(
+        self,
+        key: str,
+        account: str,
+        email: str,
+        name: str,
+        status: str,
+        contact_id: str | None = None,
+    ) -> None:
         # Committed at once: the row must be on disk before the request leaves.
         self._db.execute(
             "INSERT INTO event_ledger (key, account, email, name, status, contact_id, updated_at)"
@@ -160,7 +167,9 @@ def _scalar(value: Any) -> str | int | float | bool | None:
 def _event_key(account: str, email: str, name: str, params: dict[str, Any], key: Any) -> str:
     canonical = json.dumps(
         [account, email, name, params, None if key is None else str(key)],
-        sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -225,8 +234,11 @@ def send_events(
     """
     if (name is None) == (name_column is None):
         raise InputError("give exactly one of name= and name_column=")
-    wanted = [email] + ([name_column] if name_column else []) + list(params or []) + (
-        [key] if key else []
+    wanted = (
+        [email]
+        + ([name_column] if name_column else [])
+        + list(params or [])
+        + ([key] if key else [])
     )
     missing = [c for c in wanted if c not in df.columns]
     if missing:
@@ -246,8 +258,7 @@ def send_events(
     uncertain_index: list[Hashable] = []
     param_cols = list(params or [])
     try:
-        with progress_bar(total=len(df), unit="event", enabled=progress,
-                          desc="events") as bar:
+        with progress_bar(total=len(df), unit="event", enabled=progress, desc="events") as bar:
             for label, row in zip(df.index, df.itertuples(index=False, name=None), strict=True):
                 bar.update(1)
                 values = dict(zip(df.columns, row, strict=True))
@@ -266,15 +277,21 @@ def send_events(
                     fail("invalid_name", f"event name must be text of 1..{MAX_NAME_LENGTH} chars")
                     continue
                 payload = {str(c): _scalar(values[c]) for c in param_cols}
-                event_key = _event_key(account, address.lower(), event, payload,
-                                       values[key] if key else None)
+                event_key = _event_key(
+                    account, address.lower(), event, payload, values[key] if key else None
+                )
                 state = ledger.status(event_key)
                 if state == "sent" or (state in ("sending", "uncertain") and not resend_uncertain):
                     if state == "sent":
                         result.skipped += 1
                     else:
-                        uncertain.append({**record, "reason": "outcome_unknown",
-                                          "message": "an earlier attempt may have recorded it"})
+                        uncertain.append(
+                            {
+                                **record,
+                                "reason": "outcome_unknown",
+                                "message": "an earlier attempt may have recorded it",
+                            }
+                        )
                         uncertain_index.append(label)
                     continue
                 ledger.mark(event_key, account, address, event, "sending")
@@ -283,8 +300,9 @@ def send_events(
                 except TransportError as exc:
                     if exc.sent:
                         ledger.mark(event_key, account, address, event, "uncertain")
-                        uncertain.append({**record, "reason": "outcome_unknown",
-                                          "message": str(exc)})
+                        uncertain.append(
+                            {**record, "reason": "outcome_unknown", "message": str(exc)}
+                        )
                         uncertain_index.append(label)
                     else:
                         ledger.forget(event_key)
@@ -298,16 +316,18 @@ def send_events(
                     if exc.status >= 500:
                         # The server may have recorded it before failing: do not repeat.
                         ledger.mark(event_key, account, address, event, "uncertain")
-                        uncertain.append({**record, "reason": "outcome_unknown",
-                                          "message": str(exc)})
+                        uncertain.append(
+                            {**record, "reason": "outcome_unknown", "message": str(exc)}
+                        )
                         uncertain_index.append(label)
                     else:
                         ledger.forget(event_key)
                         messages = "; ".join(f"{e.attribute}: {e.message}" for e in exc.errors)
                         fail(f"rejected_{exc.status}", messages or str(exc))
                     continue
-                ledger.mark(event_key, account, address, event, "sent",
-                            str(answer.get("contact_id", "")))
+                ledger.mark(
+                    event_key, account, address, event, "sent", str(answer.get("contact_id", ""))
+                )
                 result.sent += 1
     finally:
         ledger.close()

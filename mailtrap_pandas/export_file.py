@@ -39,7 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from .dtypes import CONTACT_COLUMNS, STATUS_DTYPE, field_type
+from .dtypes import CONTACT_COLUMNS, STATUS_DTYPE, TYPE_TABLE, field_type
 from .errors import InputError
 
 __all__ = [
@@ -50,6 +50,8 @@ __all__ = [
 ]
 
 _GZIP_MAGIC = b"\x1f\x8b"
+#: Bytes of CSV text parsed and typed at a time.
+_BLOCK_SIZE = 4 << 20
 
 #: Header spellings (after :func:`normalize_header`) of the built-in contact columns.
 _BUILTIN_ALIASES: dict[str, str] = {
@@ -240,10 +242,9 @@ def _to_boolean(col: _Column) -> Any:
     return pc.less(idx, len(_TRUE))
 
 
-def _to_status(col: _Column) -> pd.Categorical:
-    idx = _words(col, STATUS_DTYPE.categories.tolist(), "a status (subscribed/unsubscribed)")
-    codes = idx.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int8)
-    return pd.Categorical.from_codes(codes, dtype=STATUS_DTYPE)
+def _to_status(col: _Column) -> Any:
+    """Category codes (0 subscribed, 1 unsubscribed, null missing) of a status column."""
+    return _words(col, STATUS_DTYPE.categories.tolist(), "a status (subscribed/unsubscribed)")
 
 
 def _to_date(col: _Column) -> Any:
@@ -304,7 +305,8 @@ def _iso_timestamps(col: _Column, text: Any, target: pa.DataType) -> Any:
 
 def _to_list_ids(col: _Column) -> Any:
     what = "a list of list ids (such as 3;7)"
-    text = pc.utf8_trim(col.values, characters="[] \t\r\n")
+    # Brackets (JSON) and stray separators at either end ("3;7;") are packaging, not ids.
+    text = pc.utf8_trim(col.values, characters="[] \t\r\n;,|")
     parts = pc.split_pattern_regex(pc.if_else(pc.equal(text, ""), None, text), _LIST_SEPARATORS)
     if isinstance(parts, pa.ChunkedArray):
         parts = parts.combine_chunks()
@@ -336,31 +338,51 @@ _PANDAS_TYPES: dict[pa.DataType, Any] = {
 }
 
 
-def _to_pandas(values: pa.Array | pa.ChunkedArray) -> Any:
-    table = pa.table({"c": values})
-    return table.to_pandas(types_mapper=_PANDAS_TYPES.get)["c"].array
+#: Arrow type of each kind's typed chunks (needed to build a column from zero chunks).
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "status": pa.int32(),
+    "created_at": pa.timestamp("ms", "UTC"),
+    "updated_at": pa.timestamp("ms", "UTC"),
+    "list_ids": pa.list_(pa.int64()),
+    **{name: row.arrow_type for name, row in TYPE_TABLE.items()},
+}
+
+
+def _kind(name: str, fields: Mapping[str, str] | None) -> str:
+    """How a column is typed: its built-in name, its field's data_type, or text."""
+    if name in CONTACT_COLUMNS:
+        return name
+    if fields and name in fields:
+        return field_type(fields[name]).data_type
+    return "text"
 
 
 def _typed(col: _Column, kind: str) -> Any:
-    """Convert one string column to the pandas array of its type-table dtype."""
-    values: Any
+    """Convert one block of one string column to the Arrow type of its kind."""
     if kind == "status":
         return _to_status(col)
     if kind in ("created_at", "updated_at"):
-        values = _to_timestamp(col)
-    elif kind == "list_ids":
-        values = _to_list_ids(col)
-    elif kind == "integer":
-        values = _cast_or_fail(col, pa.int64(), _is_int, "an integer")
-    elif kind == "float":
-        values = _cast_or_fail(col, pa.float64(), _is_float, "a float")
-    elif kind == "boolean":
-        values = _to_boolean(col)
-    elif kind == "date":
-        values = _to_date(col)
-    else:  # text, email, id, and columns nobody told us about
-        values = col.values
-    return _to_pandas(values)
+        return _to_timestamp(col)
+    if kind == "list_ids":
+        return _to_list_ids(col)
+    if kind == "integer":
+        return _cast_or_fail(col, pa.int64(), _is_int, "an integer")
+    if kind == "float":
+        return _cast_or_fail(col, pa.float64(), _is_float, "a float")
+    if kind == "boolean":
+        return _to_boolean(col)
+    if kind == "date":
+        return _to_date(col)
+    return col.values  # text, email, id, and columns nobody told us about
+
+
+def _to_pandas(kind: str, chunks: list[Any]) -> Any:
+    """The pandas array of a column from its typed Arrow chunks."""
+    values = pa.chunked_array(chunks, type=_ARROW_TYPES.get(kind, pa.string()))
+    if kind == "status":
+        codes = values.fill_null(-1).to_numpy().astype(np.int8)
+        return pd.Categorical.from_codes(codes, dtype=STATUS_DTYPE)
+    return pa.table({"c": values}).to_pandas(types_mapper=_PANDAS_TYPES.get)["c"].array
 
 
 def parse_export_file(
@@ -406,19 +428,19 @@ def parse_export_file(
     header = _read_header(path, compression)
 
     tags = {normalize_header(tag): tag for tag in (fields or {})}
-    canonical: dict[str, str] = {}  # canonical name -> raw header name
+    canonical: dict[str, int] = {}  # canonical name -> position in the header
     extras: list[str] = []
-    for raw in header:
+    for position, raw in enumerate(header):
         norm = normalize_header(raw)
         name = _BUILTIN_ALIASES.get(norm) or tags.get(norm)
         if name is None:
-            name = raw.lstrip("\ufeff").strip() or raw
+            # A header cell left blank (often a trailing comma) still needs a name.
+            name = raw.lstrip("\ufeff").strip() or f"unnamed_{position}"
             extras.append(name)
         if name in canonical:
-            raise InputError(
-                f"{path.name}: columns {canonical[name]!r} and {raw!r} both mean {name!r}"
-            )
-        canonical[name] = raw
+            first = header[canonical[name]]
+            raise InputError(f"{path.name}: columns {first!r} and {raw!r} both mean {name!r}")
+        canonical[name] = position
     if "email" not in canonical:
         raise InputError(
             f"{path.name}: an export file needs an email column; its columns are {header}"
@@ -440,10 +462,28 @@ def parse_export_file(
             raise InputError(f"no column(s) {unknown} in the export; it has {order}")
         order = list(dict.fromkeys(columns))
 
-    raw_names = [canonical[c] for c in order]
+    # pyarrow gets names of our own (c0, c1, ...): header cells may be blank or repeated.
+    internal = [f"c{i}" for i in range(len(header))]
+    raw_names = [internal[canonical[c]] for c in order]
+
+    def raise_at(column: str, row: int, expected: str) -> None:
+        value = pending[row].as_py()
+        line = _line_of_row(path, compression, offset + row)
+        raise ExportParseError(column, offset + row + 1, line, str(value), expected)
+
+    kinds = {name: _kind(name, fields) for name in order}
+    chunks: dict[str, list[Any]] = {name: [] for name in order}
+    offset = 0
+    pending: Any = None
     try:
-        table = pacsv.read_csv(
+        # Block by block: the file's text never sits in memory whole, only one
+        # block of it beside the typed chunks (the frame's own size).
+        reader = pacsv.open_csv(
             pa.input_stream(str(path), compression=compression),
+            # skip_rows_after_names respects quotes (skip_rows does not).
+            read_options=pacsv.ReadOptions(
+                column_names=internal, skip_rows_after_names=1, block_size=_BLOCK_SIZE
+            ),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
                 # Everything as text first: typing is ours, so that "00501" stays text
@@ -455,25 +495,15 @@ def parse_export_file(
                 quoted_strings_can_be_null=True,
             ),
         )
+        for batch in reader:
+            for name, raw in zip(order, raw_names, strict=True):
+                pending = batch.column(raw)
+                chunks[name].append(_typed(_Column(name, pending, raise_at), kinds[name]))
+            offset += batch.num_rows
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"{path.name}: cannot be read as CSV: {exc}") from None
 
-    # Columns are typed one at a time and their text dropped as soon as each is done,
-    # so the peak is the text of the file plus one typed column, not two frames.
-    text = {raw: table.column(raw) for raw in raw_names}
-    del table
-
-    def raise_at(column: str, row: int, expected: str) -> None:
-        value = pending[row].as_py()
-        line = _line_of_row(path, compression, row)
-        raise ExportParseError(column, row + 1, line, str(value), expected)
-
-    kinds = {tag: field_type(dt).data_type for tag, dt in (fields or {}).items()}
     data: dict[str, Any] = {}
-    n_rows = 0
-    for name, raw in zip(order, raw_names, strict=True):
-        pending = text.pop(raw)
-        n_rows = len(pending)
-        kind = name if name in CONTACT_COLUMNS else kinds.get(name, "text")
-        data[name] = _typed(_Column(name, pending, raise_at), kind)
-    return pd.DataFrame(data, index=pd.RangeIndex(n_rows), copy=False)
+    for name in order:
+        data[name] = _to_pandas(kinds[name], chunks.pop(name))
+    return pd.DataFrame(data, index=pd.RangeIndex(offset), copy=False)

@@ -230,13 +230,17 @@ def plan(
         diff &= found
         if diff.any():
             any_change |= diff
-            change_rows.append(pd.DataFrame({
-                "row": valid.index[diff],
-                "email": valid["email"][diff].to_numpy(),
-                "column": tag,
-                "old": old_values[diff].to_numpy(),
-                "new": valid[tag][diff].astype(object).to_numpy(),
-            }))
+            change_rows.append(
+                pd.DataFrame(
+                    {
+                        "row": valid.index[diff],
+                        "email": valid["email"][diff].to_numpy(),
+                        "column": tag,
+                        "old": old_values[diff].to_numpy(),
+                        "new": valid[tag][diff].astype(object).to_numpy(),
+                    }
+                )
+            )
             changed.loc[valid.index[diff]] += tag + " "
     if include or exclude:
         member = old["list_ids"] if "list_ids" in old else pd.Series(None, index=valid.index)
@@ -268,7 +272,8 @@ def plan(
     )
     columns_out = ["row", "email", "column", "old", "new"]
     changes = (
-        pd.concat(change_rows, ignore_index=True) if change_rows
+        pd.concat(change_rows, ignore_index=True)
+        if change_rows
         else pd.DataFrame(columns=columns_out)
     )
     return Plan(
@@ -287,11 +292,15 @@ def plan(
 
 def df_emails(df: pd.DataFrame, report: ValidationReport) -> pd.Series:
     """The email of each input row: normalized where valid, else as given."""
-    source = report.column_map_inverse().get("email", "email") if hasattr(
-        report, "column_map_inverse"
-    ) else next((c for c, t in report.column_map.items() if t == "email"), "email")
-    raw = df[source].astype("string") if source in df.columns else pd.Series(
-        pd.NA, index=df.index, dtype="string"
+    source = (
+        report.column_map_inverse().get("email", "email")
+        if hasattr(report, "column_map_inverse")
+        else next((c for c, t in report.column_map.items() if t == "email"), "email")
+    )
+    raw = (
+        df[source].astype("string")
+        if source in df.columns
+        else pd.Series(pd.NA, index=df.index, dtype="string")
     )
     out = raw.copy()
     out.loc[report.valid.index] = report.valid["email"].astype("string")
@@ -340,13 +349,19 @@ class SyncPlan:
         out: dict[str, ImportResult] = {}
         if len(self.adds):
             out["adds"] = import_contacts(
-                self.adds[["email"]], self._client, list_ids=[self.list_id], fields=[],
+                self.adds[["email"]],
+                self._client,
+                list_ids=[self.list_id],
+                fields=[],
                 progress=progress,
             )
         if len(self.removes):
             out["removes"] = import_contacts(
-                self.removes[["email"]].reset_index(drop=True), self._client,
-                exclude_list_ids=[self.list_id], fields=[], progress=progress,
+                self.removes[["email"]].reset_index(drop=True),
+                self._client,
+                exclude_list_ids=[self.list_id],
+                fields=[],
+                progress=progress,
             )
         return out
 
@@ -408,6 +423,7 @@ def sync_list(
         removes=removes,
         unchanged=int(is_member.sum()),
         rejected=report.failures.set_index("row").loc[rejected_rows]
-        if rejected_rows else report.failures,
+        if rejected_rows
+        else report.failures,
         _client=client,
     )

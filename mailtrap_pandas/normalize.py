@@ -65,7 +65,9 @@ class Reason(enum.StrEnum):
 
 #: Strings that mean "no value" (compared after trimming, case-insensitively).
 #: "NA" is deliberately absent: it is Namibia's country code and a common abbreviation.
-MISSING_TOKENS: frozenset[str] = frozenset({"", "nan", "none", "null", "<na>", "n/a", "#n/a", "nat"})
+MISSING_TOKENS: frozenset[str] = frozenset(
+    {"", "nan", "none", "null", "<na>", "n/a", "#n/a", "nat"}
+)
 TRUE_TOKENS: frozenset[str] = frozenset({"true", "t", "yes", "y", "1"})
 FALSE_TOKENS: frozenset[str] = frozenset({"false", "f", "no", "n", "0"})
 
@@ -79,6 +81,11 @@ _ATOM_RE2 = r"[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+"
 _LABEL_RE2 = r"[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?"
 _TLD_RE2 = r"(?:\p{L}{2,63}|[xX][nN]--[a-zA-Z0-9-]{1,59})"
 _EMAIL_RE2 = rf"^{_ATOM_RE2}(?:\.{_ATOM_RE2})*@(?:{_LABEL_RE2}\.)+{_TLD_RE2}$"
+_AA = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_AL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_EMAIL_ASCII_RE2 = (
+    rf"^{_AA}(?:\.{_AA})*@(?:{_AL}\.)+(?:[A-Za-z]{{2,63}}|[xX][nN]--[a-zA-Z0-9-]{{1,59}})$"
+)
 _ATOM_PY = r"(?:[^\W_]|[!#$%&'*+/=?^_`{|}~-])+"
 _LABEL_PY = r"[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?"
 _TLD_PY = r"(?:[^\W\d_]{2,63}|[xX][nN]--[a-zA-Z0-9-]{1,59})"
@@ -282,7 +289,9 @@ def _string_booleans(s: pa.Array, missing: Mask) -> Coerced:
     false = _np(pc.is_in(lowered, value_set=pa.array(FALSE_TOKENS)))
     bad = ~(missing | true | false)
     msg = "not a clear boolean; use true/false, yes/no, y/n, t/f or 1/0"
-    return Coerced(pa.array(true, mask=~(true | false)), missing, _problem(bad, Reason.AMBIGUOUS_BOOLEAN, msg))
+    return Coerced(
+        pa.array(true, mask=~(true | false)), missing, _problem(bad, Reason.AMBIGUOUS_BOOLEAN, msg)
+    )
 
 
 def _string_dates(s: pa.Array, missing: Mask) -> Coerced:
@@ -303,13 +312,19 @@ def _string_dates(s: pa.Array, missing: Mask) -> Coerced:
     ok = matched & real & midnight
     fmt = "use yyyy-mm-dd"
     problems = _problem(matched & ~real, Reason.INVALID_DATE, f"no such calendar date; {fmt}")
-    problems += _problem(has_time, Reason.NOT_LOSSLESS, "has a time of day; a date field keeps only the date")
-    problems += _problem(~(missing | matched), Reason.INVALID_DATE, f"not an unambiguous date; {fmt}")
+    problems += _problem(
+        has_time, Reason.NOT_LOSSLESS, "has a time of day; a date field keeps only the date"
+    )
+    problems += _problem(
+        ~(missing | matched), Reason.INVALID_DATE, f"not an unambiguous date; {fmt}"
+    )
     values = pa.array(np.where(ok, days, 0).astype(np.int32), type=pa.date32(), mask=~ok)
     return Coerced(values, missing, problems)
 
 
-def _civil_days(y: npt.NDArray[np.int64], m: npt.NDArray[np.int64], d: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], Mask]:
+def _civil_days(
+    y: npt.NDArray[np.int64], m: npt.NDArray[np.int64], d: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], Mask]:
     """Days since 1970-01-01 of (y, m, d), and whether that calendar date exists."""
     real = (y >= 1) & (m >= 1) & (m <= 12) & (d >= 1)
     months = np.where(real, (y - 1970) * 12 + (m - 1), 0).astype("datetime64[M]")
@@ -339,9 +354,15 @@ def _float_values_to_int(x: npt.NDArray[np.float64]) -> _IntResult:
     finite = np.isfinite(x)
     whole = finite & (np.floor(np.where(finite, x, 0)) == x)
     in_range = whole & (np.abs(np.where(whole, x, 0)) < 2.0**63)
-    problems = _problem(finite & ~whole, Reason.NOT_LOSSLESS, "has a fractional part; an integer field would lose it")
+    problems = _problem(
+        finite & ~whole,
+        Reason.NOT_LOSSLESS,
+        "has a fractional part; an integer field would lose it",
+    )
     problems += _problem(whole & ~in_range, Reason.OUT_OF_RANGE, "outside the 64-bit integer range")
-    problems += _problem(~finite & ~np.isnan(x), Reason.NOT_FINITE, "infinity cannot be sent (JSON has no inf)")
+    problems += _problem(
+        ~finite & ~np.isnan(x), Reason.NOT_FINITE, "infinity cannot be sent (JSON has no inf)"
+    )
     ints = x[in_range].astype(np.int64)
     return _IntResult(ints, in_range, problems)
 
@@ -363,9 +384,13 @@ def _from_numbers(arr: pa.Array, data_type: str) -> Coerced:
     missing = _np(pc.is_null(x, nan_is_null=True)) if is_float else _np(pc.is_null(x))
     if data_type == "integer":
         if not is_float:
-            too_big = _np(pc.greater(arr, _INT64_MAX)) if pa.types.is_uint64(arr.type) else np.zeros(n, bool)
+            too_big = _above_int64(arr)
             values = _null_where(pc.cast(arr, pa.int64(), safe=False), too_big)
-            return Coerced(values, missing, _problem(too_big, Reason.OUT_OF_RANGE, "outside the 64-bit integer range"))
+            return Coerced(
+                values,
+                missing,
+                _problem(too_big, Reason.OUT_OF_RANGE, "outside the 64-bit integer range"),
+            )
         present = ~missing
         sub = _float_values_to_int(x.filter(pa.array(present)).to_numpy(zero_copy_only=False))
         pos = np.flatnonzero(present)
@@ -378,10 +403,14 @@ def _from_numbers(arr: pa.Array, data_type: str) -> Coerced:
         values = pc.cast(arr, pa.float64(), safe=False)
         f = values.to_numpy(zero_copy_only=False)
         infinite = ~missing & np.isinf(f)
-        problems = _problem(infinite, Reason.NOT_FINITE, "infinity cannot be sent (JSON has no inf)")
+        problems = _problem(
+            infinite, Reason.NOT_FINITE, "infinity cannot be sent (JSON has no inf)"
+        )
         if not is_float:
             inexact = ~missing & _inexact_as_float(arr)
-            problems += _problem(inexact, Reason.NOT_LOSSLESS, "integer too large to store exactly as a float")
+            problems += _problem(
+                inexact, Reason.NOT_LOSSLESS, "integer too large to store exactly as a float"
+            )
             infinite |= inexact
         return Coerced(_null_where(values, missing | infinite), missing, problems)
     if data_type == "boolean":
@@ -389,7 +418,9 @@ def _from_numbers(arr: pa.Array, data_type: str) -> Coerced:
         zero = _np(pc.equal(x, 0))
         bad = ~(missing | one | zero)
         msg = "only 1 and 0 are clear booleans"
-        return Coerced(pa.array(one, mask=~(one | zero)), missing, _problem(bad, Reason.AMBIGUOUS_BOOLEAN, msg))
+        return Coerced(
+            pa.array(one, mask=~(one | zero)), missing, _problem(bad, Reason.AMBIGUOUS_BOOLEAN, msg)
+        )
     if data_type == "text" and not is_float:
         return Coerced(pc.cast(arr, pa.string()), missing)
     if data_type == "text":
@@ -398,24 +429,36 @@ def _from_numbers(arr: pa.Array, data_type: str) -> Coerced:
             "e.g. .astype('Int64').astype('string')"
         )
         return _reject(arr, missing, data_type, msg)
-    return _reject(arr, missing, data_type, "a number is not a date; use yyyy-mm-dd strings or dates")
+    return _reject(
+        arr, missing, data_type, "a number is not a date; use yyyy-mm-dd strings or dates"
+    )
+
+
+def _above_int64(arr: pa.Array) -> Mask:
+    """Unsigned 64-bit values that do not fit a signed 64-bit integer."""
+    if not pa.types.is_uint64(arr.type):
+        return np.zeros(len(arr), bool)
+    return np.asarray(pc.fill_null(arr, 0).to_numpy(zero_copy_only=False) > _INT64_MAX, dtype=bool)
 
 
 def _inexact_as_float(arr: pa.Array) -> Mask:
     """Integers that a float64 cannot hold exactly (beyond 2**53 and not a multiple)."""
     ints = pc.fill_null(arr, 0).to_numpy(zero_copy_only=False)
-    big = np.abs(ints.astype(np.float64)) > _EXACT_FLOAT_INT
+    big: Mask = np.abs(ints.astype(np.float64)) >= _EXACT_FLOAT_INT
     if not big.any():
         return big
     with np.errstate(all="ignore"):
         back = ints.astype(np.float64).astype(np.int64) if ints.dtype != np.uint64 else ints
-    return np.asarray(big & ((back != ints) | (ints.dtype == np.uint64)), dtype=bool)
+    inexact: Mask = np.asarray(big & ((back != ints) | (ints.dtype == np.uint64)), dtype=bool)
+    return inexact
 
 
 def _reject(arr: pa.Array, missing: Mask, data_type: str, message: str) -> Coerced:
     """Every present value is of the wrong type for ``data_type``."""
     target = TYPE_TABLE[data_type].arrow_type
-    return Coerced(pa.nulls(len(arr), target), missing, _problem(~missing, Reason.WRONG_TYPE, message))
+    return Coerced(
+        pa.nulls(len(arr), target), missing, _problem(~missing, Reason.WRONG_TYPE, message)
+    )
 
 
 def _from_booleans(arr: pa.Array, data_type: str) -> Coerced:
@@ -425,7 +468,13 @@ def _from_booleans(arr: pa.Array, data_type: str) -> Coerced:
     return _reject(arr, missing, data_type, f"a boolean is not {_ARTICLE[data_type]}")
 
 
-_ARTICLE = {"text": "text", "integer": "an integer", "float": "a number", "date": "a date"}
+_ARTICLE = {
+    "text": "text",
+    "integer": "an integer",
+    "float": "a number",
+    "boolean": "a boolean",
+    "date": "a date",
+}
 
 
 def _from_dates(arr: pa.Array, data_type: str) -> Coerced:
@@ -445,13 +494,17 @@ def _from_timestamps(arr: pa.Array, data_type: str) -> Coerced:
     midnight = _np(pc.equal(pc.floor_temporal(local, unit="day"), local))
     has_time = ~missing & ~midnight
     msg = "has a time of day; a date field keeps only the date (use .dt.normalize() to drop it)"
-    return Coerced(_null_where(days, has_time), missing, _problem(has_time, Reason.NOT_LOSSLESS, msg))
+    return Coerced(
+        _null_where(days, has_time), missing, _problem(has_time, Reason.NOT_LOSSLESS, msg)
+    )
 
 
 def _from_arrow(arr: pa.Array, data_type: str) -> Coerced:
     t = arr.type
     if pa.types.is_null(t):
-        return Coerced(pa.nulls(len(arr), TYPE_TABLE[data_type].arrow_type), np.ones(len(arr), bool))
+        return Coerced(
+            pa.nulls(len(arr), TYPE_TABLE[data_type].arrow_type), np.ones(len(arr), bool)
+        )
     if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_decimal(t):
         return _from_strings(arr, data_type)  # decimals as their exact digits
     if pa.types.is_integer(t) or pa.types.is_floating(t):
@@ -469,23 +522,41 @@ def _from_arrow(arr: pa.Array, data_type: str) -> Coerced:
 # -- object columns mixing Python types --------------------------------------------------------
 
 
-def _kind(value: object) -> str:
-    """The Arrow-friendly group of one Python value of a mixed object column."""
-    if value is None or value is pd.NA or value is pd.NaT:
+def _kind_of_type(t: type) -> str:
+    """The Arrow-friendly group of the values of one Python type in a mixed column."""
+    if t is type(None) or t is type(pd.NA) or t is type(pd.NaT):
         return "missing"
-    if isinstance(value, bool | np.bool_):
+    if issubclass(t, bool | np.bool_):
         return "bool"
-    if isinstance(value, int | np.integer):
-        return "int" if -(2**63) <= int(value) <= _INT64_MAX else "bigint"
-    if isinstance(value, float | np.floating):
-        return "missing" if np.isnan(value) else "float"
-    if isinstance(value, str | decimal.Decimal):
+    if issubclass(t, int | np.integer):
+        return "int"
+    if issubclass(t, float | np.floating):
+        return "float"  # NaN becomes a null, hence missing, on the way to Arrow
+    if issubclass(t, str | decimal.Decimal):
         return "str"
-    if isinstance(value, dt.datetime | np.datetime64):
+    if issubclass(t, dt.datetime | np.datetime64):
         return "datetime"
-    if isinstance(value, dt.date):
+    if issubclass(t, dt.date):
         return "date"
     return "other"
+
+
+_type_of = np.frompyfunc(type, 1, 1)
+
+
+def _kinds(objects: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """The kind of every value, classified once per distinct type (not once per value)."""
+    types = _type_of(objects) if len(objects) else np.empty(0, object)
+    codes, distinct = pd.factorize(types)
+    kinds = np.array([_kind_of_type(t) for t in distinct] + ["other"], dtype=object)[codes]
+    ints = np.flatnonzero(kinds == "int")
+    if len(ints):
+        try:
+            pa.array(objects[ints], pa.int64())
+        except (OverflowError, pa.ArrowInvalid):
+            big = [not -(2**63) <= int(v) <= _INT64_MAX for v in objects[ints]]
+            kinds[ints[np.array(big, dtype=bool)]] = "bigint"
+    return kinds
 
 
 def _mixed_to_arrow(kind: str, items: list[Any]) -> pa.Array:
@@ -494,15 +565,18 @@ def _mixed_to_arrow(kind: str, items: list[Any]) -> pa.Array:
     if kind == "datetime":
         # Each value's own wall clock; the zone is dropped after judging midnight.
         stamps = [pd.Timestamp(v) for v in items]
-        return pa.array([s.tz_localize(None) if s.tzinfo else s for s in stamps], pa.timestamp("us"))
+        return pa.array(
+            [s.tz_localize(None) if s.tzinfo else s for s in stamps], pa.timestamp("us")
+        )
     if kind in ("bigint", "other", "missing"):
         return pa.nulls(len(items))
-    return pa.array(items, {"bool": pa.bool_(), "int": pa.int64(), "float": pa.float64(), "date": pa.date32()}[kind])
+    types = {"bool": pa.bool_(), "int": pa.int64(), "float": pa.float64(), "date": pa.date32()}
+    return pa.array(items, types[kind], from_pandas=True)
 
 
 def _coerce_mixed(values: pd.Series, data_type: str) -> Coerced:
-    objects = values.to_numpy(dtype=object, na_value=None)
-    kinds = np.array([_kind(v) for v in objects], dtype=object)
+    objects = np.asarray(values.astype(object).to_numpy(), dtype=object)
+    kinds = _kinds(objects)
     n = len(objects)
     target = TYPE_TABLE[data_type].arrow_type
     pieces: list[pa.Array] = []
@@ -526,7 +600,9 @@ def _coerce_mixed(values: pd.Series, data_type: str) -> Coerced:
         else:
             missing[pos] = sub.missing
             problems += _scatter(sub.problems, pos, n)
-        pieces.append(pc.cast(sub.values, target) if kind in ("bigint", "other", "missing") else sub.values)
+        pieces.append(
+            pc.cast(sub.values, target) if kind in ("bigint", "other", "missing") else sub.values
+        )
         order.append(pos)
     if not pieces:
         return Coerced(pa.nulls(0, target), missing, problems)
@@ -571,14 +647,34 @@ def to_pandas(values: pa.Array, data_type: str) -> pd.api.extensions.ExtensionAr
         mask = _np(pc.is_null(values))
         filler = {"integer": 0, "float": 0.0, "boolean": False}[data_type]
         raw = pc.fill_null(values, filler).to_numpy(zero_copy_only=False)
-        cls = {"integer": pd.arrays.IntegerArray, "float": pd.arrays.FloatingArray}.get(data_type, pd.arrays.BooleanArray)
-        return cls(raw, mask)
+        cls = {"integer": pd.arrays.IntegerArray, "float": pd.arrays.FloatingArray}.get(
+            data_type, pd.arrays.BooleanArray
+        )
+        out: pd.api.extensions.ExtensionArray = cls(raw, mask)
+        return out
     if data_type == "text":
         return pd.array(values, dtype=dtype)
     return pd.arrays.ArrowExtensionArray(values)
 
 
 # -- emails ----------------------------------------------------------------------------------
+
+
+def _email_syntax(trimmed: pa.Array) -> Mask:
+    """Which addresses are well formed (RE2 on Arrow strings).
+
+    The ASCII spelling of the pattern runs first because RE2's Unicode classes
+    are ~30x slower; only what it rejects is tried again with the Unicode one.
+    """
+    ok = _np(pc.match_substring_regex(trimmed, _EMAIL_ASCII_RE2))
+    retry = ~ok & ~_np(pc.string_is_ascii(trimmed))
+    if retry.any():
+        pos = np.flatnonzero(retry)
+        sub = pc.filter(trimmed, pa.array(retry))
+        ok[pos] = _np(pc.match_substring_regex(sub, _EMAIL_RE2))
+    ok &= _np(pc.match_substring_regex(trimmed, r"^[^@]{1,64}@"))
+    ok &= _np(pc.less_equal(pc.utf8_length(trimmed), _MAX_EMAIL_LENGTH))
+    return ok
 
 
 def normalize_emails(values: pd.Series) -> Emails:
@@ -597,20 +693,26 @@ def normalize_emails(values: pd.Series) -> Emails:
     """
     arr = to_arrow(values)
     if arr is None or not (pa.types.is_string(arr.type) or pa.types.is_null(arr.type)):
-        objects = values.to_numpy(dtype=object, na_value=None)
-        kinds = [_kind(v) for v in objects]
-        wrong = np.array([k not in ("str", "missing") for k in kinds], dtype=bool)
-        arr = pa.array([v if k == "str" else None for v, k in zip(objects, kinds, strict=True)], pa.string())
+        objects = np.asarray(values.astype(object).to_numpy(), dtype=object)
+        kinds = _kinds(objects)
+        text = np.array([isinstance(v, str) for v in objects], dtype=bool)
+        wrong = ~text & (kinds != "missing") & ~pd.isna(objects)
+        arr = pa.array([v if t else None for v, t in zip(objects, text, strict=True)], pa.string())
     else:
         wrong = np.zeros(len(arr), bool)
         arr = _strings(arr)
     trimmed = pc.utf8_trim_whitespace(arr)
     missing = _missing_strings(trimmed) & ~wrong
-    syntax = _np(pc.match_substring_regex(trimmed, _EMAIL_RE2))
-    syntax &= _np(pc.match_substring_regex(trimmed, r"^[^@]{1,64}@"))
-    syntax &= _np(pc.less_equal(pc.utf8_length(trimmed), _MAX_EMAIL_LENGTH))
+    syntax = _email_syntax(trimmed)
     invalid = ~missing & ~syntax
-    parts = pc.extract_regex(pc.if_else(pa.array(syntax), trimmed, pa.scalar(None, pa.string())), r"^(?P<local>.*)@(?P<domain>[^@]*)$")
-    normalized = pc.binary_join_element_wise(parts.field("local"), pc.utf8_lower(parts.field("domain")), "@")
+    # Split at the (single, checked) "@" and lower-case the domain only.
+    halves = pc.split_pattern(trimmed, "@", max_splits=1)
+    local = pc.list_element(
+        pc.if_else(pa.array(syntax), halves, pa.scalar(["", ""], halves.type)), 0
+    )
+    domain = pc.list_element(
+        pc.if_else(pa.array(syntax), halves, pa.scalar(["", ""], halves.type)), 1
+    )
+    normalized = pc.binary_join_element_wise(local, pc.utf8_lower(domain), "@")
     normalized = _null_where(normalized, ~syntax)
     return Emails(normalized, pc.utf8_lower(normalized), missing, invalid)

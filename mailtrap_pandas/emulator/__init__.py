@@ -54,8 +54,10 @@ Behaviour the real API leaves undocumented and that the emulator ASSUMES
   (import shape on the import endpoint). Unknown routes/methods → 404
   ``{"error": "Not Found"}``.
 - Rate limits: 429 requests are not counted; ``X-Ratelimit-*`` headers report the
-  per-token window (like the real API) and are sent once a request is authenticated
-  and limits are on.
+  per-token window (like the real API) on every API response while limits are on,
+  and are left out when limits are off. No ``Retry-After`` unless a fault asks.
+- Faults are matched before routing and authentication; control and file URLs are
+  never rate limited, faulted or counted.
 """
 
 from __future__ import annotations

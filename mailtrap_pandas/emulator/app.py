@@ -23,7 +23,14 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from .errors import EmulatorError, ImportUnprocessable, NotFound, RateLimited, Unprocessable
+from .errors import (
+    EmulatorError,
+    Forbidden,
+    ImportUnprocessable,
+    NotFound,
+    RateLimited,
+    Unprocessable,
+)
 from .errors import body_for_status as fault_error
 from .faults import FaultBook, parse_fault
 from .jobs import JobRunner
@@ -216,17 +223,17 @@ class EmulatorApp:
             request.get_data()  # read the body so the client is not mid-send
             self._drop(request, environ)
         verdict: Verdict | None = None
+        token = _token(request)
         try:
             if fault is not None and fault.status is not None:
                 raise fault_error(fault.status, fault.retry_after)
             endpoint, args = self._match(request)
-            token = _token(request)
             acct = self.backend.authenticate(token)
             path_acct = args.pop("account_id", None)
-            if path_acct is not None and path_acct != acct:
-                from .errors import Forbidden
-
-                raise Forbidden()
+            if path_acct is not None:
+                if path_acct != acct and not self.backend.can_access(token or "", path_acct):
+                    raise Forbidden()
+                acct = path_acct
             verdict = self.limiter.check(acct, token or "")
             if not verdict.allowed:
                 raise RateLimited()
@@ -239,7 +246,9 @@ class EmulatorApp:
             log.exception("emulator error on %s %s", request.method, request.path)
             response = _json({"errors": "Unexpected error"}, 500)
         response.headers["X-Mailtrap-Version"] = "v2"
-        if verdict is not None and self.limiter.limits:
+        if self.limiter.limits:
+            if verdict is None:  # answered before the limiter: report without counting
+                verdict = self.limiter.check(self.backend.account_id, token or "", record=False)
             response.headers["X-Ratelimit-Limit"] = str(verdict.limit)
             response.headers["X-Ratelimit-Remaining"] = str(verdict.remaining)
         response.headers["Cache-Control"] = (
@@ -275,7 +284,9 @@ class EmulatorApp:
                 raise ImportUnprocessable([{"email": "", "errors": {"base": [msg]}}]) from exc
             raise Unprocessable({"base": [msg]}) from exc
 
-    def _dispatch(self, endpoint: str, request: Request, acct: int, args: dict[str, Any]) -> Response:
+    def _dispatch(
+        self, endpoint: str, request: Request, acct: int, args: dict[str, Any]
+    ) -> Response:
         b = self.backend
         if endpoint == "accounts.index":
             return _json(b.list_accounts(acct))

@@ -4,7 +4,8 @@ Mailtrap documents only that an export is a gzipped CSV (FACTS.md §7.1). The
 emulator writes:
 
 - UTF-8, comma-separated, a header row, LF line endings, RFC 4180 quoting
-  (Python's ``csv`` module, ``QUOTE_MINIMAL``), no BOM;
+  (Python's ``csv`` module, ``QUOTE_MINIMAL``; a row with a carriage return in
+  any cell is written with every cell quoted), no BOM;
 - columns, in this order: ``id,email,status,list_ids,created_at,updated_at``,
   then one column per custom field, named by its merge tag, in field-creation
   order;
@@ -94,15 +95,22 @@ def build_export(backend: Backend, account_id: int, filters: list[dict[str, Any]
     with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as gz:
         text = io.TextIOWrapper(gz, encoding="utf-8", newline="")
         writer = csv.writer(text, lineterminator="\n")
+        # QUOTE_MINIMAL only quotes characters of the line terminator, so with
+        # "\n" a bare "\r" would go out unquoted and split the row in most
+        # readers; such (rare) rows are written fully quoted instead.
+        careful = csv.writer(text, lineterminator="\n", quoting=csv.QUOTE_ALL)
         writer.writerow([*FIXED_COLUMNS, *(r["merge_tag"] for r in field_rows)])
         where, args = _where(filters)
         last = 0
         while True:
+            # "+c.account_id" keeps SQLite from using the (account_id, email) index
+            # here: that plan sorts the whole account per chunk (quadratic). The
+            # rowid range scan makes each chunk O(chunk).
             with backend.store.read() as c:
                 rows = c.execute(
                     "SELECT c.seq, c.id, c.email, c.status, c.fields, c.created_at, c.updated_at, "
                     "(SELECT group_concat(list_id) FROM memberships m WHERE m.contact_id = c.id) "
-                    f"FROM contacts c WHERE c.account_id = ? AND c.seq > ?{where} "  # noqa: S608
+                    f"FROM contacts c WHERE +c.account_id = ? AND c.seq > ?{where} "  # noqa: S608
                     "ORDER BY c.seq LIMIT ?",
                     (account_id, last, *args, _CHUNK),
                 ).fetchall()
@@ -110,9 +118,22 @@ def build_export(backend: Backend, account_id: int, filters: list[dict[str, Any]
                 break
             for seq, cid, email, status, fields, created, updated, lists in rows:
                 values = orjson.loads(fields)
-                list_ids = ";".join(map(str, sorted(int(x) for x in lists.split(",")))) if lists else ""
-                writer.writerow([cid, email, status, list_ids, iso_ms(created), iso_ms(updated),
-                                 *(_cell(values.get(fid)) for fid in field_ids)])
+                list_ids = (
+                    ";".join(map(str, sorted(int(x) for x in lists.split(",")))) if lists else ""
+                )
+                row = [
+                    cid,
+                    email,
+                    status,
+                    list_ids,
+                    iso_ms(created),
+                    iso_ms(updated),
+                    *(_cell(values.get(fid)) for fid in field_ids),
+                ]
+                if any("\r" in cell for cell in row):
+                    careful.writerow(row)
+                else:
+                    writer.writerow(row)
                 last = seq
         text.flush()
         text.detach()

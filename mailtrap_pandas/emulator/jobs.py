@@ -14,6 +14,7 @@ deterministic.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
@@ -28,6 +29,7 @@ __all__ = ["JobRunner", "JobPolicy"]
 
 JobPolicy = Literal["auto", "manual"]
 _IDLE_WAIT = 0.5
+log = logging.getLogger("mailtrap_pandas.emulator")
 
 
 class JobRunner:
@@ -52,7 +54,9 @@ class JobRunner:
         if self.policy == "manual" or self._thread is not None:
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="mailtrap-emulator-jobs", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name="mailtrap-emulator-jobs", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -109,7 +113,12 @@ class JobRunner:
         for kind, job in pending:
             due = job["stage_at"] + delay
             if due <= now:
-                self._step(kind, job)
+                try:
+                    self._step(kind, job)
+                except Exception:
+                    # A bug must not kill the worker and freeze every later job.
+                    log.exception("emulator %s job %s crashed; marking it failed", kind, job["id"])
+                    self._set("imports" if kind == "import" else "exports", job["id"], "failed")
                 return None
             soonest = min(soonest, due - now)
         return soonest
@@ -143,7 +152,8 @@ class JobRunner:
             created, updated, over = self.backend.apply_contacts(c, job["account_id"], items)
             c.execute(
                 "UPDATE imports SET status = 'finished', payload = NULL, created_count = ?, "
-                "updated_count = ?, over_limit_count = ?, stage_at = ?, updated_at = ? WHERE id = ?",
+                "updated_count = ?, over_limit_count = ?, stage_at = ?, updated_at = ? "
+                "WHERE id = ?",
                 (created, updated, over, time.time(), now_ms(), job["id"]),
             )
 
@@ -153,7 +163,7 @@ class JobRunner:
         with self.backend.store.tx() as c:
             c.execute("INSERT INTO files (name, data) VALUES (?, ?)", (name, data))
             c.execute(
-                "UPDATE exports SET status = 'finished', filename = ?, stage_at = ?, updated_at = ? "
-                "WHERE id = ?",
+                "UPDATE exports SET status = 'finished', filename = ?, stage_at = ?, "
+                "updated_at = ? WHERE id = ?",
                 (name, time.time(), now_ms(), job["id"]),
             )

@@ -62,8 +62,12 @@ class RateLimiter:
                 return i
         return 0
 
-    def check(self, account_id: int, token: str) -> Verdict:
-        """Record a request if every window has room; report the header values."""
+    def check(self, account_id: int, token: str, *, record: bool = True) -> Verdict:
+        """Record a request if every window has room; report the header values.
+
+        With ``record=False`` nothing is recorded (for the headers of a response
+        that never reached the limiter, e.g. a 401).
+        """
         if not self.limits:
             return Verdict(True, 0, 0)
         now = self._clock()
@@ -75,8 +79,10 @@ class RateLimiter:
                 while log and log[0] <= now - period:
                     log.popleft()
                 logs.append(log)
-            allowed = all(len(log) < lim for log, (lim, _, _) in zip(logs, self.limits, strict=True))
-            if allowed:
+            allowed = all(
+                len(log) < lim for log, (lim, _, _) in zip(logs, self.limits, strict=True)
+            )
+            if allowed and record:
                 for log in logs:
                     log.append(now)
             h = self._header_index()

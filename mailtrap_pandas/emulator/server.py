@@ -130,7 +130,8 @@ class Emulator:
         server = make_server(
             self.host, self.port, self.app, threaded=True, request_handler=_QuietHandler
         )
-        server.daemon_threads = True
+        # Request threads must not keep the interpreter alive (ThreadingMixIn attribute).
+        server.daemon_threads = True  # type: ignore[attr-defined]
         self._server = server
         self.port = server.server_port
         self._thread = threading.Thread(
@@ -223,6 +224,15 @@ class Emulator:
     def clear_faults(self) -> None:
         """Remove every pending fault, import failure and job delay."""
         self.app.clear_faults()
+
+    def add_account(self, account_id: int, name: str = "Second account") -> None:
+        """Let the token see another account (``GET /api/accounts`` then lists several).
+
+        The token-scoped paths keep acting on :attr:`account_id`; the new account
+        is reachable through ``/api/accounts/{account_id}/contacts…`` and starts
+        empty. :meth:`reset` removes it.
+        """
+        self.backend.add_account(account_id, name)
 
     def advance_jobs(self) -> int:
         """Move every unfinished job one stage now (for ``job_policy="manual"``)."""

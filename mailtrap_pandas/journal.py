@@ -1,0 +1,258 @@
+"""The run journal: a small SQLite file that makes re-running an import safe.
+
+Each import chunk is keyed by (base URL, account id, SHA-256 of its exact
+request body). Before the POST a row is written in state ``submitting``;
+after the answer it becomes ``submitted`` (with the import id), ``rejected``
+(a 422: nothing was accepted; the server's errors are kept so a re-run
+rejects the same rows without asking again) or ``uncertain`` (the connection
+dropped after sending). Polling moves it to ``finished`` / ``failed``; an
+uncertain chunk found in an export becomes ``verified``. Each write is its own
+committed transaction, so a SIGKILL can only lose the gap between the POST
+and the write after it: a ``submitting`` row found on the next run is treated
+as uncertain, never as "not sent".
+
+The file holds no token and no contact data except, for 422 rejections, the
+emails the server named. WAL mode and a busy timeout let two processes share
+it. Tables are created by :meth:`Journal._migrate`; an ``events`` ledger can
+be added there as a second table (schema version 2) without touching these.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+__all__ = [
+    "ENV",
+    "Journal",
+    "JournalEntry",
+    "State",
+    "default_path",
+    "open_journal",
+    "resolve_journal_path",
+]
+
+ENV = "MAILTRAP_PANDAS_JOURNAL"
+
+State = Literal[
+    "submitting", "submitted", "uncertain", "rejected", "finished", "failed", "verified"
+]
+#: States after which the chunk's content is on the server (or known to be).
+DONE_STATES = ("finished", "verified")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS imports (
+    base_url     TEXT NOT NULL,
+    account_id   TEXT NOT NULL,
+    sha256       TEXT NOT NULL,
+    chunk        INTEGER NOT NULL,
+    rows         INTEGER NOT NULL,
+    state        TEXT NOT NULL,
+    import_id    INTEGER,
+    status       TEXT,
+    created      INTEGER,
+    updated      INTEGER,
+    over_limit   INTEGER,
+    detail       TEXT,
+    submitted_at REAL,
+    finished_at  REAL,
+    changed_at   REAL NOT NULL,
+    PRIMARY KEY (base_url, account_id, sha256)
+);
+"""
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One chunk's record."""
+
+    sha256: str
+    chunk: int
+    rows: int
+    state: State
+    import_id: int | None
+    status: str | None
+    created: int | None
+    updated: int | None
+    over_limit: int | None
+    detail: Any
+    submitted_at: float | None
+    finished_at: float | None
+
+
+def default_path() -> Path:
+    """``$MAILTRAP_PANDAS_JOURNAL``, else ``$XDG_CACHE_HOME/mailtrap-pandas/journal.sqlite``.
+
+    ``XDG_CACHE_HOME`` defaults to ``~/.cache``.
+    """
+    explicit = os.environ.get(ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache).expanduser() / "mailtrap-pandas" / "journal.sqlite"
+
+
+class Journal:
+    """The journal of import chunks; one per file (``":memory:"`` for a throwaway one).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The SQLite file; its folder is created if needed.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        # autocommit: every write below is committed before the call returns.
+        self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        if self.path != ":memory:":
+            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=30000")
+        self._migrate()
+
+    def __repr__(self) -> str:
+        return f"Journal({self.path!r})"
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._db.close()
+
+    def _migrate(self) -> None:
+        self._db.executescript(_SCHEMA)
+        self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1')")
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def get(self, base_url: str, account_id: str, sha256: str) -> JournalEntry | None:
+        """The record of one chunk, or ``None`` if it was never seen."""
+        row = self._db.execute(
+            "SELECT * FROM imports WHERE base_url=? AND account_id=? AND sha256=?",
+            (base_url, account_id, sha256),
+        ).fetchone()
+        if row is None:
+            return None
+        return JournalEntry(
+            sha256=row["sha256"],
+            chunk=row["chunk"],
+            rows=row["rows"],
+            state=row["state"],
+            import_id=row["import_id"],
+            status=row["status"],
+            created=row["created"],
+            updated=row["updated"],
+            over_limit=row["over_limit"],
+            detail=json.loads(row["detail"]) if row["detail"] else None,
+            submitted_at=row["submitted_at"],
+            finished_at=row["finished_at"],
+        )
+
+    def count(self, state: str | None = None) -> int:
+        """Number of records (in ``state``, if given)."""
+        if state is None:
+            return int(self._db.execute("SELECT count(*) FROM imports").fetchone()[0])
+        query = "SELECT count(*) FROM imports WHERE state=?"
+        return int(self._db.execute(query, (state,)).fetchone()[0])
+
+    # -- writes (each one committed on return) -------------------------------------------
+
+    def begin(self, base_url: str, account_id: str, sha256: str, *, chunk: int, rows: int) -> None:
+        """Record that the POST of this chunk is about to be sent."""
+        now = time.time()
+        self._db.execute(
+            "INSERT OR REPLACE INTO imports (base_url, account_id, sha256, chunk, rows, state, "
+            "submitted_at, changed_at) VALUES (?, ?, ?, ?, ?, 'submitting', ?, ?)",
+            (base_url, account_id, sha256, chunk, rows, now, now),
+        )
+
+    def submitted(
+        self, base_url: str, account_id: str, sha256: str, *, import_id: int, status: str
+    ) -> None:
+        """The server accepted the chunk as import ``import_id``."""
+        self._update(
+            base_url, account_id, sha256, state="submitted", import_id=import_id, status=status
+        )
+
+    def uncertain(self, base_url: str, account_id: str, sha256: str) -> None:
+        """The connection dropped after sending: the server may or may not have the chunk."""
+        self._update(base_url, account_id, sha256, state="uncertain")
+
+    def rejected(self, base_url: str, account_id: str, sha256: str, *, detail: Any) -> None:
+        """The server refused the whole request (422); ``detail`` is its parsed errors."""
+        self._update(base_url, account_id, sha256, state="rejected", detail=json.dumps(detail))
+
+    def finished(
+        self,
+        base_url: str,
+        account_id: str,
+        sha256: str,
+        *,
+        state: Literal["finished", "failed", "verified"],
+        status: str,
+        created: int | None = None,
+        updated: int | None = None,
+        over_limit: int | None = None,
+    ) -> None:
+        """The job reached a final status (or an uncertain chunk was verified)."""
+        self._update(
+            base_url,
+            account_id,
+            sha256,
+            state=state,
+            status=status,
+            created=created,
+            updated=updated,
+            over_limit=over_limit,
+            finished_at=time.time(),
+        )
+
+    def forget(self, base_url: str, account_id: str, sha256: str) -> None:
+        """Drop a record: the server certainly did not take the chunk."""
+        self._db.execute(
+            "DELETE FROM imports WHERE base_url=? AND account_id=? AND sha256=?",
+            (base_url, account_id, sha256),
+        )
+
+    def _update(self, base_url: str, account_id: str, sha256: str, **values: Any) -> None:
+        values["changed_at"] = time.time()
+        assignments = ", ".join(f"{name}=?" for name in values)
+        self._db.execute(
+            f"UPDATE imports SET {assignments} WHERE base_url=? AND account_id=? AND sha256=?",
+            (*values.values(), base_url, account_id, sha256),
+        )
+
+
+def open_journal(journal: str | os.PathLike[str] | bool | Journal | None) -> Journal:
+    """The journal an import uses.
+
+    ``True``/``None`` -> the default path; ``False`` -> a throwaway in-memory
+    journal (no resume); a path -> that file; a :class:`Journal` -> itself.
+    """
+    if isinstance(journal, Journal):
+        return journal
+    if journal is False:
+        return Journal(":memory:")
+    if journal is True or journal is None:
+        return Journal(default_path())
+    return Journal(journal)
+
+
+def resolve_journal_path(journal: str | os.PathLike[str] | bool | None) -> Path | None:
+    """The file a ``journal=`` argument names: the default path, ``None`` for ``False``.
+
+    For other ledgers (the events ledger) that open the same file themselves;
+    ``None`` means "keep it in memory" (no resume).
+    """
+    if journal is False:
+        return None
+    if journal is True or journal is None:
+        return default_path()
+    return Path(journal)

@@ -1,0 +1,112 @@
+"""A ``tqdm.auto`` progress bar that knows the rate budget; silent when turned off."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .ratelimit import RateBudget
+
+__all__ = ["Progress", "progress_bar"]
+
+
+class Progress:
+    """Rows submitted, jobs finished and an ETA from the request budget.
+
+    Parameters
+    ----------
+    enabled : bool
+        ``False`` prints nothing at all (no bar object is created).
+    total : int, optional
+        Rows expected (unknown for some streams).
+    budget : RateBudget, optional
+        Used for the ETA: the pacing makes the remaining requests take at least
+        ``budget.seconds_for(n)`` seconds.
+    desc : str
+        Label of the bar (never contains the token: it is fixed text).
+    """
+
+    def __init__(
+        self,
+        enabled: bool,
+        total: int | None,
+        budget: RateBudget | None = None,
+        desc: str = "import",
+    ) -> None:
+        self._budget = budget
+        self._bar: Any = None
+        self.jobs_done = 0
+        self.jobs_total = 0
+        if enabled:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=total, desc=desc, unit="row", unit_scale=True, leave=True)
+
+    def submitted(self, rows: int) -> None:
+        """``rows`` more rows were sent in a new job."""
+        self.jobs_total += 1
+        if self._bar is not None:
+            self._bar.update(rows)
+            self._postfix()
+
+    def finished(self, n: int = 1) -> None:
+        """``n`` more jobs reached a final status."""
+        self.jobs_done += n
+        self._postfix()
+
+    def waiting(self, requests_left: int) -> None:
+        """Show the budget's lower bound on the time the remaining requests take."""
+        self._postfix(requests_left)
+
+    def _postfix(self, requests_left: int | None = None) -> None:
+        if self._bar is None:
+            return
+        info = {"jobs": f"{self.jobs_done}/{self.jobs_total}"}
+        if requests_left and self._budget is not None:
+            info["paced_eta"] = f"{self._budget.seconds_for(requests_left):.0f}s"
+        self._bar.set_postfix(info, refresh=False)
+        self._bar.refresh()
+
+    def close(self) -> None:
+        """Finish the bar (no-op when disabled)."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Bar:
+    """A ``tqdm.auto`` bar, or a silent stand-in with the same small surface."""
+
+    def __init__(self, bar: Any) -> None:
+        self._bar = bar
+
+    def update(self, n: int = 1) -> None:
+        if self._bar is not None:
+            self._bar.update(n)
+
+    def set_postfix(self, info: dict[str, Any]) -> None:
+        if self._bar is not None:
+            self._bar.set_postfix(info)
+
+    def __enter__(self) -> _Bar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def progress_bar(
+    *, total: int | None, unit: str = "row", enabled: bool = True, desc: str = ""
+) -> _Bar:
+    """A context-managed bar with ``update(n)`` / ``set_postfix(dict)``; silent if disabled."""
+    if not enabled:
+        return _Bar(None)
+    from tqdm.auto import tqdm
+
+    return _Bar(tqdm(total=total, unit=unit, desc=desc, unit_scale=True))

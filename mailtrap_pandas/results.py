@@ -1,0 +1,199 @@
+"""Result objects of bulk operations, and the small helpers their reprs share."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .errors import MailtrapError
+
+__all__ = [
+    "JOB_COLUMNS",
+    "REJECTED_COLUMNS",
+    "ImportResult",
+    "InvariantError",
+    "html_table",
+]
+
+#: Columns of :attr:`ImportResult.rejected` (its index holds the caller's row labels).
+REJECTED_COLUMNS = ["email", "stage", "column", "reason", "message"]
+#: Columns of :attr:`ImportResult.jobs`.
+JOB_COLUMNS = [
+    "chunk",
+    "rows",
+    "import_id",
+    "status",
+    "created",
+    "updated",
+    "over_limit",
+    "submitted_at",
+    "finished_at",
+    "seconds",
+]
+_SHOWN = 10
+
+
+class InvariantError(MailtrapError, AssertionError):
+    """A row is unaccounted for, or counted twice (a bug: please report it)."""
+
+
+def html_table(df: pd.DataFrame, limit: int = _SHOWN) -> str:
+    """The first ``limit`` rows of ``df`` as HTML, with a note of how many were left out."""
+    more = len(df) - limit
+    note = f"<p>... and {more} more</p>" if more > 0 else ""
+    return str(df.head(limit).to_html()) + note
+
+
+def empty_rejected() -> pd.DataFrame:
+    """An empty :attr:`ImportResult.rejected` frame."""
+    return pd.DataFrame({c: pd.Series([], dtype="string") for c in REJECTED_COLUMNS})
+
+
+@dataclass(eq=False)
+class ImportResult:
+    """What :func:`mailtrap_pandas.import_contacts` did.
+
+    Every input row ends in exactly one of :attr:`imported_index`,
+    :attr:`rejected` (its index) and :attr:`duplicates` (``row``).
+
+    Attributes
+    ----------
+    created, updated, over_limit : int
+        Sums of the server's counts over the finished jobs. Chunks verified by
+        an export after a dropped connection add rows but no counts.
+    rejected : pandas.DataFrame
+        One row per problem, indexed by the caller's original row labels (a row
+        with two problems appears twice; ``rejected.index.unique()`` are the
+        rows): ``email``, ``stage`` (``"local"``: validation, nothing sent;
+        ``"server"``: the API refused it or its job failed), ``column``,
+        ``reason``, ``message``.
+    jobs : pandas.DataFrame
+        One row per import request: ``chunk``, ``rows``, ``import_id``,
+        ``status``, ``created``, ``updated``, ``over_limit``, ``submitted_at``,
+        ``finished_at``, ``seconds``.
+    duplicates : pandas.DataFrame
+        ``row``, ``email``, ``kept_row``: rows dropped because a later (or,
+        with ``dedupe="first"``, earlier) row has the same email.
+    imported_index : pandas.Index
+        Labels of the rows carried by finished jobs. Rows past the account's
+        contact limit are among them (the API only counts them: ``over_limit``).
+    requests : int
+        HTTP requests this import cost (validation, submits, polls, retries).
+    """
+
+    created: int = 0
+    updated: int = 0
+    over_limit: int = 0
+    rejected: pd.DataFrame = field(default_factory=empty_rejected)
+    jobs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=JOB_COLUMNS))
+    duplicates: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["row", "email", "kept_row"])
+    )
+    imported_index: pd.Index = field(default_factory=lambda: pd.Index([]))
+    requests: int = 0
+    _source: pd.DataFrame | None = field(default=None, repr=False)
+    _retry_rows: pd.DataFrame | None = field(default=None, repr=False)
+    _finish: Callable[[], ImportResult] | None = field(default=None, repr=False)
+
+    @property
+    def pending(self) -> int:
+        """Jobs submitted but not finished yet (``wait=False``)."""
+        if self.jobs.empty:
+            return 0
+        return int((~self.jobs["status"].isin(["finished", "failed", "verified"])).sum())
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was rejected and every job finished."""
+        return self.rejected.empty and self.pending == 0
+
+    def wait(self) -> ImportResult:
+        """Poll the pending jobs to the end (after ``wait=False``); update and return self."""
+        if self._finish is not None and self.pending:
+            done = self._finish()
+            for name in ("created", "updated", "over_limit", "rejected", "jobs", "duplicates"):
+                setattr(self, name, getattr(done, name))
+            self.imported_index = done.imported_index
+            self.requests += done.requests
+        return self
+
+    def retry_frame(self) -> pd.DataFrame:
+        """The rejected rows of the caller's original input, original columns and values.
+
+        Fix them and pass the frame to ``import_contacts`` again. For streamed
+        sources only rows rejected before their job was submitted (locally or by
+        a 422) can be returned; the rows of a failed job are listed in
+        :attr:`rejected` by email.
+        """
+        labels = self.rejected.index.unique()
+        if self._source is not None:
+            return self._source[self._source.index.isin(labels)]
+        if self._retry_rows is not None:
+            return self._retry_rows[self._retry_rows.index.isin(labels)]
+        return pd.DataFrame()
+
+    def check_invariant(self, index: pd.Index | None = None) -> None:
+        """Raise :class:`InvariantError` unless each row is in exactly one outcome.
+
+        Parameters
+        ----------
+        index : pandas.Index, optional
+            All input labels; defaults to the input frame's index when known.
+        """
+        imported = pd.Index(self.imported_index)
+        rejected = pd.Index(self.rejected.index.unique())
+        dropped = pd.Index(self.duplicates["row"])
+        for name, part in (("imported", imported), ("duplicates", dropped)):
+            if part.has_duplicates:
+                raise InvariantError(
+                    f"rows counted twice as {name}: {list(part[part.duplicated()])}"
+                )
+        pairs = (
+            ("imported", imported, "rejected", rejected),
+            ("imported", imported, "duplicates", dropped),
+            ("rejected", rejected, "duplicates", dropped),
+        )
+        for a, x, b, y in pairs:
+            both = x.intersection(y)
+            if len(both):
+                raise InvariantError(f"rows both {a} and {b}: {list(both[:5])}")
+        if index is None and self._source is not None:
+            index = self._source.index
+        if index is not None:
+            seen = imported.append(rejected).append(dropped)
+            missing = pd.Index(index).difference(seen)
+            extra = seen.difference(pd.Index(index))
+            if len(missing) or len(extra):
+                raise InvariantError(
+                    f"rows unaccounted for: {list(missing[:5])}; unknown rows: {list(extra[:5])}"
+                )
+
+    def _summary(self) -> str:
+        rows = len(self.imported_index)
+        return (
+            f"{rows:,} rows imported ({self.created:,} created, {self.updated:,} updated, "
+            f"{self.over_limit:,} over the limit), {self.rejected.index.nunique():,} rejected, "
+            f"{len(self.duplicates):,} duplicates dropped; {len(self.jobs)} jobs"
+            + (f" ({self.pending} pending)" if self.pending else "")
+            + f", {self.requests} requests"
+        )
+
+    def __repr__(self) -> str:
+        return f"<ImportResult {'ok' if self.ok else 'with problems'}: {self._summary()}>"
+
+    def _repr_html_(self) -> str:
+        parts = [f"<b>ImportResult</b>: {html.escape(self._summary())}"]
+        if not self.rejected.empty:
+            parts.append("<p><b>rejected</b></p>" + html_table(self.rejected))
+        if not self.jobs.empty:
+            parts.append("<p><b>jobs</b></p>" + html_table(self.jobs))
+        return "<div>" + "".join(parts) + "</div>"
+
+
+def _count(value: Any) -> int:
+    """A server count (missing, None or NA -> 0)."""
+    return 0 if value is None or pd.isna(value) else int(value)

@@ -1,0 +1,534 @@
+"""Check a frame of contacts against the account's custom fields, every row at once.
+
+:func:`validate` matches the frame's columns to field merge tags, coerces each
+value where that loses nothing (:mod:`mailtrap_pandas.normalize`), checks and
+normalizes emails, drops duplicate emails, and returns a
+:class:`ValidationReport`: what failed (one row per problem, by the caller's
+own index labels), what is valid (typed by the type table) and what was matched
+to what. Nothing here sends anything.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .errors import InputError
+from .normalize import (
+    Coerced,
+    Emails,
+    Problem,
+    Reason,
+    coerce,
+    column_key,
+    normalize_emails,
+    to_pandas,
+)
+from .schema import FieldSpec, fetch_fields, fields_from_schema, normalize_fields
+
+if TYPE_CHECKING:
+    import pandera.pandas as pda
+
+    from .client import Client
+
+__all__ = ["FAILURE_COLUMNS", "Reason", "ValidationReport", "validate"]
+
+Dedupe = Literal["last", "first", "error"]
+Nulls = Literal["skip", "error"]
+Unknown = Literal["report", "error", "ignore"]
+
+#: The columns of :attr:`ValidationReport.failures`, in order.
+FAILURE_COLUMNS = ["row", "email", "column", "value", "reason", "message"]
+_EMAIL_ALIASES = ("email", "e_mail", "email_address")
+_SHOWN = 20  # failures shown in the notebook repr
+
+
+@dataclass
+class ValidationReport:
+    """What :func:`validate` found. Nothing in it has been sent.
+
+    Attributes
+    ----------
+    ok : bool
+        True when there is no failure at all (duplicates dropped by
+        ``dedupe="first"|"last"`` are not failures).
+    failures : pandas.DataFrame
+        One row per problem: ``row`` (the caller's index label; None for a
+        problem of a whole column), ``email``, ``column`` (the caller's column
+        name), ``value`` (as given), ``reason`` (a :class:`Reason`), ``message``.
+    valid : pandas.DataFrame
+        The rows that pass and survive deduplication, indexed by the caller's
+        labels: ``email`` (normalized) then one column per matched field, named
+        by merge tag and typed by the type table. Missing values are ``<NA>``.
+    duplicates : pandas.DataFrame
+        ``row``, ``email``, ``kept_row``: rows dropped because another row has
+        the same email (``kept_row`` is the winner; None with ``dedupe="error"``,
+        where every occurrence fails instead).
+    unknown_columns : list
+        Frame columns that match no field (never sent).
+    column_map : dict
+        Frame column -> merge tag (or ``"email"``).
+    fields : dict
+        Merge tag -> ``data_type`` of the matched fields.
+    """
+
+    failures: pd.DataFrame
+    valid: pd.DataFrame
+    duplicates: pd.DataFrame
+    unknown_columns: list[Any]
+    column_map: dict[Any, str]
+    fields: dict[str, str]
+    dedupe: str
+    nulls: str
+    unknown: str
+    n_rows: int
+    n_failed_rows: int
+    n_duplicates: int
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed."""
+        return self.failures.empty
+
+    @property
+    def n_valid(self) -> int:
+        """Rows in :attr:`valid`; ``n_valid + n_failed_rows + n_duplicates == n_rows``."""
+        return len(self.valid)
+
+    def __repr__(self) -> str:
+        state = "ok" if self.ok else f"{len(self.failures)} failures"
+        return (
+            f"<ValidationReport {state}: {self.n_rows} rows, {self.n_valid} valid, "
+            f"{self.n_failed_rows} failed, {self.n_duplicates} duplicates dropped "
+            f"(dedupe={self.dedupe!r}, nulls={self.nulls!r})>"
+        )
+
+    def _repr_html_(self) -> str:
+        counts = (
+            f"<b>ValidationReport</b>: {self.n_rows} rows &middot; {self.n_valid} valid &middot; "
+            f"{self.n_failed_rows} failed &middot; {self.n_duplicates} duplicates dropped "
+            f"(dedupe={html.escape(self.dedupe)}, nulls={html.escape(self.nulls)})"
+        )
+        parts = [f"<p>{counts}</p>"]
+        if not self.failures.empty:
+            more = len(self.failures) - _SHOWN
+            caption = f"First {_SHOWN} of {len(self.failures)} failures" if more > 0 else "Failures"
+            table = self.failures.head(_SHOWN).astype({"reason": str}).to_html(index=False)
+            parts.append(f"<p>{caption}</p>{table}")
+        mapping = "".join(
+            f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(v)}"
+            f" ({html.escape(self.fields.get(v, 'email'))})</td></tr>"
+            for k, v in self.column_map.items()
+        )
+        parts.append(f"<table><tr><th>column</th><th>sent as</th></tr>{mapping}</table>")
+        if self.unknown_columns:
+            names = ", ".join(html.escape(str(c)) for c in self.unknown_columns)
+            parts.append(f"<p>Not sent (no such field): {names}</p>")
+        return "\n".join(parts)
+
+    def raise_for_failures(self) -> None:
+        """Raise :class:`~mailtrap_pandas.errors.InputError` if anything failed.
+
+        The message names the first few rows, columns and reasons.
+        """
+        if self.ok:
+            return
+        head = self.failures.head(5)
+        shown = "; ".join(
+            f"row {r!r}, column {c!r}: {m} ({v!r})"
+            for r, c, m, v in zip(
+                head["row"], head["column"], head["message"], head["value"], strict=True
+            )
+        )
+        more = len(self.failures) - len(head)
+        tail = f" (and {more} more; see report.failures)" if more > 0 else ""
+        raise InputError(
+            f"{len(self.failures)} validation failures in {self.n_failed_rows} rows: {shown}{tail}"
+        )
+
+
+# -- column matching -------------------------------------------------------------------------
+
+
+def _check_columns(df: pd.DataFrame) -> None:
+    dup = df.columns[df.columns.duplicated()].unique().tolist()
+    if dup:
+        raise InputError(f"the frame has duplicated column names {dup}; rename them first")
+    if isinstance(df.columns, pd.MultiIndex):
+        raise InputError(
+            "the frame has MultiIndex columns; flatten them (one name per column) first"
+        )
+
+
+def match_columns(
+    frame_columns: Sequence[Any], fields: list[FieldSpec], columns: Mapping[Any, str] | None
+) -> tuple[dict[Any, str], list[Any]]:
+    """Map frame columns to merge tags (or ``"email"``); return the map and the leftovers.
+
+    Order of precedence: the explicit ``columns`` mapping, then an exact merge
+    tag, then a name equal up to case, spaces and punctuation to a merge tag or
+    a field's display name.
+    """
+    tags = {f.merge_tag for f in fields}
+    explicit = dict(columns or {})
+    for col, tag in explicit.items():
+        if col not in frame_columns:
+            raise InputError(f"columns= names {col!r}, which is not a column of the frame")
+        if tag != "email" and tag not in tags:
+            raise InputError(
+                f"columns= maps {col!r} to {tag!r}, which is not a field merge tag; "
+                f"known: {sorted(tags)}"
+            )
+    by_key: dict[str, str] = {}
+    for f in fields:  # display names first so that merge tags win a tie
+        by_key.setdefault(column_key(f.name), f.merge_tag)
+    by_key.update({column_key(f.merge_tag): f.merge_tag for f in fields})
+    by_key.update({alias: "email" for alias in _EMAIL_ALIASES})
+    mapping = {col: explicit[col] for col in frame_columns if col in explicit}
+    chosen = set(mapping.values())  # a field mapped explicitly takes no other column
+    claims: dict[str, list[Any]] = {}
+    for col in frame_columns:
+        if col in mapping:
+            continue
+        exact = col if isinstance(col, str) and (col in tags or col == "email") else None
+        target = exact or by_key.get(column_key(col))
+        if target is not None and target not in chosen:
+            claims.setdefault(target, []).append(col)
+    for target, cols in claims.items():
+        if len(cols) > 1:
+            # Two frame columns for one field: say which, rather than pick one silently.
+            raise InputError(
+                f"columns {cols} all match {target!r}; pass columns={{...}} to choose one, "
+                "or drop the others"
+            )
+        mapping[cols[0]] = target
+    unknown = [c for c in frame_columns if c not in mapping]
+    return {c: mapping[c] for c in frame_columns if c in mapping}, unknown
+
+
+# -- the report's parts ----------------------------------------------------------------------
+
+
+@dataclass
+class _Found:
+    """Problems found so far, as (column label, Problem) pairs over row positions."""
+
+    items: list[tuple[Any, Problem]] = field(default_factory=list)
+
+    def add(self, column: Any, problems: list[Problem]) -> None:
+        self.items.extend((column, p) for p in problems)
+
+    def failed(self, n: int) -> npt.NDArray[np.bool_]:
+        mask = np.zeros(n, bool)
+        for _, p in self.items:
+            mask |= p.mask
+        return mask
+
+
+def _labels(index: pd.Index, positions: npt.NDArray[np.intp]) -> npt.NDArray[Any]:
+    """Index labels at ``positions`` as a flat object array (tuples for a MultiIndex)."""
+    taken = index.take(positions)
+    out = np.empty(len(taken), dtype=object)
+    out[:] = list(taken) if isinstance(index, pd.MultiIndex) else taken.to_numpy(dtype=object)
+    return out
+
+
+def _objects(items: list[Any]) -> npt.NDArray[Any]:
+    """A 1-d object array holding ``items`` as they are (numpy would stringify a StrEnum)."""
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
+
+
+def _failures_frame(
+    df: pd.DataFrame, found: _Found, shown_emails: npt.NDArray[Any], extra: list[dict[str, Any]]
+) -> pd.DataFrame:
+    pos_parts, col_parts, reason_parts, msg_parts, value_parts = [], [], [], [], []
+    for column, p in found.items:
+        pos = np.flatnonzero(p.mask)
+        pos_parts.append(pos)
+        col_parts.append(np.full(len(pos), None, dtype=object))
+        col_parts[-1][:] = [column] * len(pos)
+        reason_parts.append(_objects([p.reason] * len(pos)))
+        msg_parts.append(np.full(len(pos), p.message, dtype=object))
+        value_parts.append(df[column].iloc[pos].to_numpy(dtype=object))
+    if pos_parts:
+        pos = np.concatenate(pos_parts)
+        order = np.argsort(pos, kind="stable")
+        pos = pos[order]
+        rows = pd.DataFrame(
+            {
+                "row": _labels(df.index, pos),
+                "email": shown_emails[pos],
+                "column": np.concatenate(col_parts)[order],
+                "value": np.concatenate(value_parts)[order],
+                "reason": np.concatenate(reason_parts)[order],
+                "message": np.concatenate(msg_parts)[order],
+            }
+        )
+    else:
+        rows = pd.DataFrame({c: pd.Series([], dtype=object) for c in FAILURE_COLUMNS})
+    if extra:
+        head = pd.DataFrame({c: _objects([e[c] for e in extra]) for c in FAILURE_COLUMNS})
+        rows = pd.concat([head, rows], ignore_index=True)
+    # Keep Reason members (pandas would turn an object column of str subclasses into "str").
+    rows["reason"] = pd.Series(
+        _objects([Reason(x) for x in rows["reason"]]), index=rows.index, dtype=object
+    )
+    if not isinstance(df.index, pd.MultiIndex) and not extra:
+        rows["row"] = rows["row"].infer_objects()
+    return rows.reset_index(drop=True)
+
+
+def _shown_emails(raw: pd.Series, emails: Emails) -> npt.NDArray[Any]:
+    """The ``email`` shown in failures: normalized when valid, else the text as given."""
+    shown = emails.normalized.to_numpy(zero_copy_only=False).astype(object)
+    bad = np.flatnonzero(emails.invalid)
+    if len(bad):
+        given = raw.iloc[bad].to_numpy(dtype=object)
+        shown[bad] = [v.strip() if isinstance(v, str) else v for v in given]
+    shown[emails.missing] = None
+    return np.asarray(shown, dtype=object)
+
+
+@dataclass
+class _Dedupe:
+    dropped: npt.NDArray[np.intp]
+    winners: npt.NDArray[np.intp]
+    clashing: npt.NDArray[np.intp]  # every occurrence of a repeated email (for "error")
+
+
+def _dedupe(key: pa.Array, candidates: npt.NDArray[np.intp], keep: str) -> _Dedupe:
+    """Among rows that are otherwise valid, find repeated emails and each one's winner."""
+    empty = np.empty(0, np.intp)
+    if len(candidates) == 0:
+        return _Dedupe(empty, empty, empty)
+    encoded = pc.dictionary_encode(key.take(pa.array(candidates)))
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp)
+    counts = np.bincount(codes, minlength=len(encoded.dictionary))
+    repeated = counts[codes] > 1
+    if keep == "error":
+        return _Dedupe(empty, empty, candidates[repeated])
+    if not repeated.any():
+        return _Dedupe(empty, empty, empty)
+    order = np.arange(len(codes))[::-1] if keep == "last" else np.arange(len(codes))
+    _, first_in_order = np.unique(codes[order], return_index=True)
+    winner_of_code = np.empty(len(counts), np.intp)
+    winner_of_code[np.unique(codes[order])] = candidates[order[first_in_order]]
+    winners = winner_of_code[codes]
+    lose = winners != candidates
+    return _Dedupe(candidates[lose], winners[lose], empty)
+
+
+def _valid_frame(
+    df: pd.DataFrame,
+    keep: npt.NDArray[np.bool_],
+    emails: Emails,
+    coerced: dict[str, Coerced],
+    fields: dict[str, str],
+) -> pd.DataFrame:
+    positions = np.flatnonzero(keep)
+    take = pa.array(positions)
+    data: dict[str, Any] = {"email": to_pandas(emails.normalized.take(take), "text")}
+    for tag, result in coerced.items():
+        data[tag] = to_pandas(result.values.take(take), fields[tag])
+    return pd.DataFrame(data, index=df.index.take(positions))
+
+
+# -- the entry point -------------------------------------------------------------------------
+
+
+def _resolve_fields(
+    client: Client | None,
+    fields: Sequence[Mapping[str, Any]] | None,
+    schema: pda.DataFrameSchema | None,
+) -> list[FieldSpec]:
+    if fields is not None and schema is not None:
+        raise InputError("pass fields= or schema=, not both")
+    if fields is not None:
+        return normalize_fields(fields)
+    if schema is not None:
+        return fields_from_schema(schema)
+    from .client import ensure_client
+
+    return normalize_fields(fetch_fields(ensure_client(client)))
+
+
+def _check_policy(name: str, value: object, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise InputError(f"{name} must be one of {', '.join(map(repr, allowed))}, not {value!r}")
+
+
+def validate(
+    df: pd.DataFrame,
+    client: Client | None = None,
+    *,
+    fields: Sequence[Mapping[str, Any]] | None = None,
+    schema: pda.DataFrameSchema | None = None,
+    columns: Mapping[Any, str] | None = None,
+    dedupe: Dedupe = "last",
+    nulls: Nulls = "skip",
+    unknown: Unknown = "report",
+) -> ValidationReport:
+    """Check every row of a contacts frame against the account's custom fields.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per contact, with an email column (``email``, ``Email``,
+        ``E-mail``, ``email_address``... or mapped with ``columns=``).
+    client : Client, optional
+        Where the field definitions come from (``GET .../contacts/fields``).
+        Built from the environment when neither ``client``, ``fields`` nor
+        ``schema`` is given.
+    fields : list of dict, optional
+        Field definitions (``{"name", "data_type", "merge_tag"}``) to use
+        instead of asking the API.
+    schema : pandera.DataFrameSchema, optional
+        A schema from :func:`~mailtrap_pandas.schema.build_schema` (its field
+        definitions are used).
+    columns : dict, optional
+        Frame column -> merge tag (or ``"email"``), for names that do not match.
+    dedupe : {"last", "first", "error"}
+        Which row wins when an email occurs more than once (compared
+        case-insensitively, after normalization); ``"error"`` fails them all.
+    nulls : {"skip", "error"}
+        ``"skip"``: a missing value is ``<NA>`` and is left out of the import,
+        so a stored value survives. ``"error"``: every missing value of a
+        matched column is a failure.
+    unknown : {"report", "error", "ignore"}
+        Columns that match no field: listed in ``unknown_columns`` (all three
+        policies; none is ever sent), and with ``"error"`` also one
+        ``UNKNOWN_COLUMN`` failure per column (``row`` None).
+
+    Returns
+    -------
+    ValidationReport
+
+    Raises
+    ------
+    InputError
+        The frame cannot be checked at all: no email column, duplicated column
+        names, two columns for one field, a bad argument.
+    ConfigurationError
+        No client could be built from the environment (no token).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"Email": ["a@x.io", "bad"], "age": ["42", "4.5"]})
+    >>> age = {"name": "Age", "data_type": "integer", "merge_tag": "age"}
+    >>> report = validate(df, fields=[age])
+    >>> report.ok, report.n_valid, report.n_failed_rows
+    (False, 1, 1)
+    >>> report.failures[["row", "column"]].values.tolist()
+    [[1, 'Email'], [1, 'age']]
+    >>> report.failures["reason"].tolist()
+    [<Reason.INVALID_EMAIL: 'invalid_email'>, <Reason.NOT_LOSSLESS: 'not_lossless'>]
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise InputError(f"validate() needs a pandas DataFrame, got {type(df).__name__}")
+    _check_policy("dedupe", dedupe, ("last", "first", "error"))
+    _check_policy("nulls", nulls, ("skip", "error"))
+    _check_policy("unknown", unknown, ("report", "error", "ignore"))
+    _check_columns(df)
+    specs = _resolve_fields(client, fields, schema)
+    mapping, unknown_cols = match_columns(list(df.columns), specs, columns)
+    email_cols = [c for c, t in mapping.items() if t == "email"]
+    if not email_cols:
+        raise InputError(
+            f"no email column; the frame has {list(df.columns)}. "
+            "Name one 'email' or pass columns={'<name>': 'email'}"
+        )
+    email_col = email_cols[0]
+    types = {f.merge_tag: f.data_type for f in specs}
+    n = len(df)
+    found = _Found()
+    emails = normalize_emails(df[email_col])
+    found.add(email_col, [Problem(emails.missing, Reason.MISSING_EMAIL, "no email")])
+    found.add(
+        email_col, [Problem(emails.invalid, Reason.INVALID_EMAIL, "not a valid email address")]
+    )
+    coerced: dict[str, Coerced] = {}
+    for col, tag in mapping.items():
+        if tag == "email":
+            continue
+        result = coerce(df[col], types[tag])
+        coerced[tag] = result
+        found.add(col, result.problems)
+        if nulls == "error":
+            found.add(
+                col,
+                [
+                    Problem(
+                        result.missing,
+                        Reason.MISSING_VALUE,
+                        f"missing value (nulls='error'; field {tag!r})",
+                    )
+                ],
+            )
+    found.items = [(c, p) for c, p in found.items if p.mask.any()]
+    failed = found.failed(n)
+    dd = _dedupe(emails.key, np.flatnonzero(~failed), dedupe)
+    if len(dd.clashing):
+        mask = np.zeros(n, bool)
+        mask[dd.clashing] = True
+        found.add(
+            email_col,
+            [
+                Problem(
+                    mask,
+                    Reason.DUPLICATE_EMAIL,
+                    "this email occurs more than once (dedupe='error')",
+                )
+            ],
+        )
+        failed |= mask
+    keep = ~failed
+    keep[dd.dropped] = False
+    shown = _shown_emails(df[email_col], emails)
+    extra = []
+    if unknown == "error":
+        extra = [
+            {
+                "row": None,
+                "email": None,
+                "column": c,
+                "value": None,
+                "reason": Reason.UNKNOWN_COLUMN,
+                "message": "no custom field matches this column (unknown='error')",
+            }
+            for c in unknown_cols
+        ]
+    dup_pos = dd.clashing if dedupe == "error" else dd.dropped
+    duplicates = pd.DataFrame(
+        {
+            "row": _labels(df.index, dup_pos),
+            "email": shown[dup_pos],
+            "kept_row": _labels(df.index, dd.winners)
+            if dedupe != "error"
+            else np.full(len(dup_pos), None, object),
+        }
+    )
+    matched = {tag: types[tag] for tag in coerced}
+    return ValidationReport(
+        failures=_failures_frame(df, found, shown, extra),
+        valid=_valid_frame(df, keep, emails, coerced, matched),
+        duplicates=duplicates,
+        unknown_columns=unknown_cols,
+        column_map=mapping,
+        fields=matched,
+        dedupe=dedupe,
+        nulls=nulls,
+        unknown=unknown,
+        n_rows=n,
+        n_failed_rows=int(failed.sum()),
+        n_duplicates=len(dd.dropped),
+    )

@@ -1,0 +1,75 @@
+"""The run journal's state machine, paths and file safety."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from mailtrap_pandas.journal import ENV, Journal, default_path, open_journal
+
+KEY = ("https://mailtrap.io", "7", "ab" * 32)
+
+
+def test_state_machine(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "j.sqlite")
+    assert j.get(*KEY) is None
+    j.begin(*KEY, chunk=0, rows=10)
+    entry = j.get(*KEY)
+    assert entry is not None and entry.state == "submitting" and entry.import_id is None
+    j.submitted(*KEY, import_id=42, status="created")
+    entry = j.get(*KEY)
+    assert entry is not None and (entry.state, entry.import_id) == ("submitted", 42)
+    j.finished(*KEY, state="finished", status="finished", created=3, updated=7, over_limit=0)
+    entry = j.get(*KEY)
+    assert entry is not None and entry.state == "finished"
+    assert (entry.created, entry.updated, entry.over_limit) == (3, 7, 0)
+    assert entry.finished_at is not None and entry.submitted_at is not None
+    assert j.count("finished") == 1 and j.count() == 1
+
+
+def test_rejected_keeps_the_server_errors_and_forget_drops(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "j.sqlite")
+    j.begin(*KEY, chunk=1, rows=2)
+    j.rejected(*KEY, detail=[["a@x.io", "email", "is invalid"]])
+    entry = j.get(*KEY)
+    assert entry is not None and entry.detail == [["a@x.io", "email", "is invalid"]]
+    j.forget(*KEY)
+    assert j.get(*KEY) is None
+
+
+def test_writes_survive_without_close_and_are_shared(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    a = Journal(path)
+    b = Journal(path)  # a second process would see the same
+    a.begin(*KEY, chunk=0, rows=1)
+    a.uncertain(*KEY)
+    entry = b.get(*KEY)
+    assert entry is not None and entry.state == "uncertain"
+    mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
+def test_keys_are_per_account_and_base_url(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "j.sqlite")
+    j.begin(*KEY, chunk=0, rows=1)
+    assert j.get("https://mailtrap.io", "8", KEY[2]) is None
+    assert j.get("http://127.0.0.1:9", "7", KEY[2]) is None
+
+
+def test_no_token_column(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "j.sqlite")
+    cols = [r[1] for r in j._db.execute("PRAGMA table_info(imports)")]
+    assert not any("token" in c or "auth" in c for c in cols)
+
+
+def test_default_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv(ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert default_path() == tmp_path / "mailtrap-pandas" / "journal.sqlite"
+    monkeypatch.setenv(ENV, str(tmp_path / "x.sqlite"))
+    assert default_path() == tmp_path / "x.sqlite"
+    assert open_journal(True).path == str(tmp_path / "x.sqlite")
+    assert open_journal(False).path == ":memory:"
+    assert open_journal(str(tmp_path / "y.sqlite")).path == str(tmp_path / "y.sqlite")
