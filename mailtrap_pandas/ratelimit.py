@@ -131,6 +131,8 @@ class RateBudget:
                 continue
             with _REGISTRY_LOCK:
                 self._logs.append(_REGISTRY.setdefault(key, _Log(w)))
+        # A 429 pause must hold even when no window is configured (pacing off).
+        self._blocked_until = 0.0
         self.requests = 0
         self.waited = 0.0
 
@@ -144,7 +146,7 @@ class RateBudget:
         while True:
             with self._lock:
                 now = self._clock()
-                wait = max((log.wait_time(now) for log in self._logs), default=0.0)
+                wait = max([self._blocked_until - now] + [log.wait_time(now) for log in self._logs])
                 if wait <= 0:
                     for log in self._logs:
                         log.times.append(now)
@@ -158,6 +160,7 @@ class RateBudget:
         """After a 429: send nothing more on any window for ``seconds``."""
         with self._lock:
             until = self._clock() + seconds
+            self._blocked_until = max(self._blocked_until, until)
             for log in self._logs:
                 log.blocked_until = max(log.blocked_until, until)
 
