@@ -1,10 +1,12 @@
 """mailtrap-pandas: a Mailtrap contacts database that feels like a DataFrame.
 
->>> import mailtrap_pandas as mtp
->>> client = mtp.Client()                                    # doctest: +SKIP
->>> report = df.mailtrap.validate(client)                    # doctest: +SKIP
->>> result = df.mailtrap.import_contacts(client, list_ids=[3])  # doctest: +SKIP
->>> contacts = mtp.read_export(client, list_ids=[3])         # doctest: +SKIP
+Importing the package registers the ``df.mailtrap`` accessor::
+
+    import mailtrap_pandas as mtp
+    client = mtp.Client()                        # token and account from the environment
+    report = df.mailtrap.validate(client)        # every problem, row by row
+    result = df.mailtrap.import_contacts(client, list_ids=[3])
+    contacts = mtp.read_export(client, list_ids=[3])
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ __version__ = "0.1.0"
 
 from typing import TYPE_CHECKING, Any
 
+from . import accessor as _accessor  # noqa: F401  (registers df.mailtrap)
+from .bulk import import_contacts, to_import_payloads
 from .client import Client
 from .errors import (
     APIError,
@@ -28,7 +32,14 @@ from .errors import (
     TransportError,
     ValidationError,
 )
+from .events_bulk import EventsResult, send_events
+from .export import ExportTimeoutError, read_export, read_export_file
+from .export_file import ExportFormatWarning, ExportParseError
+from .hygiene import Plan, StalePlanError, SyncPlan, plan, sync_list
 from .ratelimit import RateBudget, Window
+from .results import ImportResult
+from .schema import build_schema
+from .validate import Reason, ValidationReport, validate
 
 if TYPE_CHECKING:
     from .emulator import Emulator
@@ -39,18 +50,37 @@ __all__ = [
     "Client",
     "ConfigurationError",
     "Emulator",
+    "EventsResult",
+    "ExportFormatWarning",
+    "ExportParseError",
+    "ExportTimeoutError",
     "ImportFailedError",
+    "ImportResult",
     "InputError",
     "MailtrapError",
     "NotFoundError",
     "PermissionDeniedError",
+    "Plan",
     "RateBudget",
     "RateLimitError",
+    "Reason",
     "ServerError",
+    "StalePlanError",
+    "SyncPlan",
     "TransportError",
     "ValidationError",
+    "ValidationReport",
     "Window",
     "__version__",
+    "build_schema",
+    "import_contacts",
+    "plan",
+    "read_export",
+    "read_export_file",
+    "send_events",
+    "sync_list",
+    "to_import_payloads",
+    "validate",
 ]
 
 

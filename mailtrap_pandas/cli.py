@@ -411,14 +411,9 @@ def validate(
     from .validate import validate as run_validate
 
     df = read_frame(file)
-    report = run_validate(
-        df,
-        settings.client(),
-        columns=_column_map(mapping),
-        dedupe=dedupe,
-        nulls=nulls,
-        unknown=unknown,
-    )
+    # click.Choice has already checked these against the library's Literal values.
+    policies: dict[str, Any] = {"dedupe": dedupe, "nulls": nulls, "unknown": unknown}
+    report = run_validate(df, settings.client(), columns=_column_map(mapping), **policies)
     if output is not None:
         write_frame(report.failures, output)
     summary = {
@@ -542,12 +537,8 @@ def export(settings: Settings, output: Path, list_ids: tuple[int, ...], status: 
     from .export import read_export
     from .io import write_frame
 
-    df = read_export(
-        settings.client(),
-        list_ids=list(list_ids) or None,
-        status=status,
-        progress=settings.progress,
-    )
+    filters: dict[str, Any] = {"list_ids": list(list_ids) or None, "status": status}
+    df = read_export(settings.client(), progress=settings.progress, **filters)
     if output.suffix.lower() in (".csv", ".tsv", ".xlsx", ".xls") and "list_ids" in df:
         # Spreadsheets cannot hold lists: write them as "3;7" like the export file.
         df = df.assign(
@@ -652,14 +643,9 @@ def plan(
     from .io import read_frame, write_frame
 
     df = read_frame(file)
+    policies: dict[str, Any] = {"dedupe": dedupe, "nulls": nulls, "mode": mode}
     the_plan = make_plan(
-        df,
-        settings.client(),
-        columns=_column_map(mapping),
-        dedupe=dedupe,
-        nulls=nulls,
-        mode=mode,
-        progress=settings.progress,
+        df, settings.client(), columns=_column_map(mapping), progress=settings.progress, **policies
     )
     if output is not None:
         write_frame(the_plan.rows, output)

@@ -265,7 +265,7 @@ class Client:
             headers["Content-Type"] = "application/json"
         attempt = 0
         while True:
-            self.budget.acquire()
+            slot, _ = self.budget.reserve()
             self.stats["requests"] += 1
             try:
                 response = self.session.request(
@@ -278,6 +278,7 @@ class Client:
                     timeout=self.timeout,
                 )
             except requests.RequestException as exc:
+                self.budget.settle(slot)
                 sent = not isinstance(exc, requests.ConnectTimeout) and not _refused(exc)
                 error: Exception = TransportError(
                     f"no response to {method} {url}: {type(exc).__name__}"
@@ -294,6 +295,7 @@ class Client:
                     self._sleep(backoff(attempt, rng=self._rng))
                     continue
                 raise error from None
+            self.budget.settle(slot)
             if response.status_code < 400:
                 return _decode(response)
             body = _decode(response, strict=False)

@@ -252,10 +252,10 @@ def send_events(
     path = resolve_journal_path(journal)
     ledger = EventLedger(path)
     result = EventsResult(rows=len(df))
-    failed: list[dict[str, Any]] = []
-    failed_index: list[Hashable] = []
-    uncertain: list[dict[str, Any]] = []
-    uncertain_index: list[Hashable] = []
+    outcomes: dict[str, tuple[list[dict[str, Any]], list[Hashable]]] = {
+        "failed": ([], []),
+        "uncertain": ([], []),
+    }
     param_cols = list(params or [])
     try:
         with progress_bar(total=len(df), unit="event", enabled=progress, desc="events") as bar:
@@ -263,74 +263,82 @@ def send_events(
                 bar.update(1)
                 values = dict(zip(df.columns, row, strict=True))
                 address = _normalize_email(values[email])
-                event = name if name is not None else _scalar(values[name_column])  # type: ignore[index]
-                record = {"email": address, "name": event}
-
-                def fail(reason: str, message: str) -> None:
-                    failed.append({**record, "reason": reason, "message": message})
-                    failed_index.append(label)  # noqa: B023 - called within this iteration
-
+                event = name if name is not None else _scalar(values[str(name_column)])
                 if address is None:
-                    fail("missing_email", f"column {email!r} is empty")
-                    continue
-                if not isinstance(event, str) or not event or len(event) > MAX_NAME_LENGTH:
-                    fail("invalid_name", f"event name must be text of 1..{MAX_NAME_LENGTH} chars")
-                    continue
-                payload = {str(c): _scalar(values[c]) for c in param_cols}
-                event_key = _event_key(
-                    account, address.lower(), event, payload, values[key] if key else None
-                )
-                state = ledger.status(event_key)
-                if state == "sent" or (state in ("sending", "uncertain") and not resend_uncertain):
-                    if state == "sent":
-                        result.skipped += 1
-                    else:
-                        uncertain.append(
-                            {
-                                **record,
-                                "reason": "outcome_unknown",
-                                "message": "an earlier attempt may have recorded it",
-                            }
-                        )
-                        uncertain_index.append(label)
-                    continue
-                ledger.mark(event_key, account, address, event, "sending")
-                try:
-                    answer = client.events.create(address, event, payload)
-                except TransportError as exc:
-                    if exc.sent:
-                        ledger.mark(event_key, account, address, event, "uncertain")
-                        uncertain.append(
-                            {**record, "reason": "outcome_unknown", "message": str(exc)}
-                        )
-                        uncertain_index.append(label)
-                    else:
-                        ledger.forget(event_key)
-                        fail("not_sent", str(exc))
-                    continue
-                except NotFoundError:
-                    ledger.forget(event_key)
-                    fail("contact_not_found", f"no contact with email {address}")
-                    continue
-                except APIError as exc:
-                    if exc.status >= 500:
-                        # The server may have recorded it before failing: do not repeat.
-                        ledger.mark(event_key, account, address, event, "uncertain")
-                        uncertain.append(
-                            {**record, "reason": "outcome_unknown", "message": str(exc)}
-                        )
-                        uncertain_index.append(label)
-                    else:
-                        ledger.forget(event_key)
-                        messages = "; ".join(f"{e.attribute}: {e.message}" for e in exc.errors)
-                        fail(f"rejected_{exc.status}", messages or str(exc))
-                    continue
-                ledger.mark(
-                    event_key, account, address, event, "sent", str(answer.get("contact_id", ""))
-                )
-                result.sent += 1
+                    outcome = ("failed", "missing_email", f"column {email!r} is empty")
+                elif not isinstance(event, str) or not event or len(event) > MAX_NAME_LENGTH:
+                    outcome = ("failed", "invalid_name", f"must be text of 1..{MAX_NAME_LENGTH}")
+                else:
+                    payload = {str(c): _scalar(values[c]) for c in param_cols}
+                    event_key = _event_key(
+                        account, address.lower(), event, payload, values[key] if key else None
+                    )
+                    outcome = _send_one(
+                        client,
+                        ledger,
+                        event_key,
+                        account,
+                        address,
+                        event,
+                        payload,
+                        resend_uncertain,
+                    )
+                kind, reason, message = outcome
+                if kind == "sent":
+                    result.sent += 1
+                elif kind == "skipped":
+                    result.skipped += 1
+                else:
+                    rows, index = outcomes[kind]
+                    rows.append(
+                        {"email": address, "name": event, "reason": reason, "message": message}
+                    )
+                    index.append(label)
     finally:
         ledger.close()
-    result.failed = _problems(failed, failed_index)
-    result.uncertain = _problems(uncertain, uncertain_index)
+    result.failed = _problems(*outcomes["failed"])
+    result.uncertain = _problems(*outcomes["uncertain"])
     return result
+
+
+def _send_one(
+    client: Client,
+    ledger: EventLedger,
+    event_key: str,
+    account: str,
+    address: str,
+    event: str,
+    payload: dict[str, Any],
+    resend_uncertain: bool,
+) -> tuple[str, str, str]:
+    """Send one event under the ledger's protection; return (outcome, reason, message).
+
+    The outcome is ``sent``, ``skipped`` (the ledger has it), ``uncertain`` or ``failed``.
+    """
+    state = ledger.status(event_key)
+    if state == "sent":
+        return "skipped", "", ""
+    if state in ("sending", "uncertain") and not resend_uncertain:
+        return "uncertain", "outcome_unknown", "an earlier attempt may have recorded it"
+    ledger.mark(event_key, account, address, event, "sending")
+    try:
+        answer = client.events.create(address, event, payload)
+    except TransportError as exc:
+        if exc.sent:
+            ledger.mark(event_key, account, address, event, "uncertain")
+            return "uncertain", "outcome_unknown", str(exc)
+        ledger.forget(event_key)
+        return "failed", "not_sent", str(exc)
+    except NotFoundError:
+        ledger.forget(event_key)
+        return "failed", "contact_not_found", f"no contact with email {address}"
+    except APIError as exc:
+        if exc.status >= 500:
+            # The server may have recorded it before failing: never repeat it.
+            ledger.mark(event_key, account, address, event, "uncertain")
+            return "uncertain", "outcome_unknown", str(exc)
+        ledger.forget(event_key)
+        messages = "; ".join(f"{e.attribute}: {e.message}" for e in exc.errors)
+        return "failed", f"rejected_{exc.status}", messages or str(exc)
+    ledger.mark(event_key, account, address, event, "sent", str(answer.get("contact_id", "")))
+    return "sent", "", ""

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -52,7 +52,7 @@ BUSY_FIRST_S = 1.0
 
 _IN_FLIGHT = "previous export"
 
-FieldsArg = Client | Sequence[Mapping[str, Any]] | Mapping[str, str] | None
+FieldsArg: TypeAlias = Client | Sequence[Mapping[str, Any]] | Mapping[str, str] | None
 
 
 class ExportTimeoutError(MailtrapError, TimeoutError):
@@ -246,8 +246,11 @@ def read_export(
     Examples
     --------
     >>> from mailtrap_pandas import Emulator
-    >>> with Emulator(rate_limit=None) as emu, emu.client() as client:  # doctest: +SKIP
-    ...     df = read_export(client, list_ids=[3], progress=False)
+    >>> with Emulator(rate_limit=None) as emu, emu.client() as client:
+    ...     _ = client.contacts.create("ann@example.com")
+    ...     df = read_export(client, progress=False)
+    >>> df["email"].tolist(), str(df["created_at"].dtype)
+    (['ann@example.com'], 'datetime64[ms, UTC]')
     """
     if status not in (None, "subscribed", "unsubscribed"):
         raise InputError(f"status must be 'subscribed', 'unsubscribed' or None, not {status!r}")
@@ -344,7 +347,12 @@ def read_export_file(
 
     Examples
     --------
-    >>> df = read_export_file("contacts.csv.gz", fields=client)  # doctest: +SKIP
+    >>> import gzip, tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "contacts.csv.gz"
+    >>> _ = path.write_bytes(gzip.compress(b"Email,Zip,Lists\\r\\na@x.io,00501,3;7\\r\\n"))
+    >>> df = read_export_file(path, fields={"zip": "text"})
+    >>> df.loc[0, "zip"], list(df.loc[0, "list_ids"])
+    ('00501', [3, 7])
     """
     client = fields if isinstance(fields, Client) else None
     types = _field_types(fields)

@@ -57,8 +57,8 @@ def neutralize_formulas(df: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
-    >>> neutralize_formulas(pd.DataFrame({"a": ["=1+1", "ok", None]}))["a"].tolist()
-    ["'=1+1", 'ok', None]
+    >>> neutralize_formulas(pd.DataFrame({"a": ["=1+1", "ok"]}))["a"].tolist()
+    ["'=1+1", 'ok']
     """
     out = df.copy()
     for name in out.columns:

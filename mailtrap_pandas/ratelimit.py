@@ -70,16 +70,19 @@ class _Log:
     """Timestamps of recent requests in one window, guarded by the budget's lock."""
 
     window: Window
-    times: deque[float] = field(default_factory=deque)
+    times: deque[list[float]] = field(default_factory=deque)
     blocked_until: float = 0.0
 
     def wait_time(self, now: float) -> float:
         cutoff = now - self.window.period
-        while self.times and self.times[0] <= cutoff:
-            self.times.popleft()
+        # Slots are re-stamped when their response arrives, so they are only
+        # roughly ordered: prune and rank by value, not by position.
+        if self.times and min(slot[0] for slot in self.times) <= cutoff:
+            self.times = deque(slot for slot in self.times if slot[0] > cutoff)
         wait = max(0.0, self.blocked_until - now)
         if len(self.times) >= self.window.limit:
-            wait = max(wait, self.times[0] + self.window.period - now)
+            stamps = sorted(slot[0] for slot in self.times)
+            wait = max(wait, stamps[len(stamps) - self.window.limit] + self.window.period - now)
         return wait
 
 
@@ -142,19 +145,34 @@ class RateBudget:
 
     def acquire(self) -> float:
         """Block until a request may be sent, record it, and return the seconds waited."""
+        return self.reserve()[1]
+
+    def reserve(self) -> tuple[list[float], float]:
+        """Like :meth:`acquire`, and also return the request's slot for :meth:`settle`."""
         waited = 0.0
         while True:
             with self._lock:
                 now = self._clock()
                 wait = max([self._blocked_until - now] + [log.wait_time(now) for log in self._logs])
                 if wait <= 0:
+                    slot = [now]
                     for log in self._logs:
-                        log.times.append(now)
+                        log.times.append(slot)
                     self.requests += 1
                     self.waited += waited
-                    return waited
+                    return slot, waited
             self._sleep(wait)
             waited += wait
+
+    def settle(self, slot: list[float]) -> None:
+        """Re-stamp a request's slot when its response arrives.
+
+        The server counts a request when it arrives, which is after we sent it;
+        counting from the response (which comes later still) keeps our windows
+        at least as conservative as the server's, even when latencies vary.
+        """
+        with self._lock:
+            slot[0] = max(slot[0], self._clock())
 
     def penalize(self, seconds: float) -> None:
         """After a 429: send nothing more on any window for ``seconds``."""

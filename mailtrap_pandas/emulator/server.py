@@ -84,8 +84,10 @@ class Emulator:
 
     Examples
     --------
-    >>> with Emulator(rate_limit=None) as emu:          # doctest: +SKIP
+    >>> with Emulator(rate_limit=None) as emu:
     ...     client = emu.client()
+    ...     client.lists.create("Newsletter")["name"]
+    'Newsletter'
     """
 
     def __init__(

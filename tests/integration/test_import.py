@@ -149,11 +149,6 @@ def test_slow_jobs_wait_false_then_resume(emu: Any, tmp_path: Path) -> None:
     assert again.created == 3000 and again.ok
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the client's RateBudget and the emulator's window still disagree by one request "
-    "at window edges (ratelimit.py / emulator/ratelimit.py); not the import pipeline",
-)
 def test_pacing_never_draws_a_429() -> None:
     with Emulator(rate_limit=[(20, 2.0, "token")]) as emu:
         emu.seed(fields=FIELDS)

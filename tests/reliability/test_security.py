@@ -38,8 +38,9 @@ def test_token_absent_from_reprs(secret_emu: Emulator) -> None:
 
 
 def test_token_absent_from_exceptions_and_tracebacks(secret_emu: Emulator) -> None:
-    bad = Client(SECRET + "x", account_id=secret_emu.account_id, base_url=secret_emu.url,
-                 rate_limit=None)
+    bad = Client(
+        SECRET + "x", account_id=secret_emu.account_id, base_url=secret_emu.url, rate_limit=None
+    )
     with pytest.raises(MailtrapError) as info:
         bad.lists.list()
     assert SECRET not in all_text_of(info.value)
@@ -64,8 +65,11 @@ def test_token_absent_from_logs_at_every_level(
 
 def test_token_absent_from_cli_output_even_with_debug(secret_emu: Emulator) -> None:
     runner = CliRunner()
-    env = {"MAILTRAP_API_TOKEN": SECRET, "MAILTRAP_BASE_URL": secret_emu.url,
-           "MAILTRAP_ACCOUNT_ID": str(secret_emu.account_id)}
+    env = {
+        "MAILTRAP_API_TOKEN": SECRET,
+        "MAILTRAP_BASE_URL": secret_emu.url,
+        "MAILTRAP_ACCOUNT_ID": str(secret_emu.account_id),
+    }
     ok = runner.invoke(cli, ["--debug", "lists", "list"], env=env)
     assert ok.exit_code == 0, ok.output
     wrong = runner.invoke(cli, ["--debug", "--account-id", "1", "fields", "list"], env=env)
