@@ -42,10 +42,7 @@ Decisions (also for the README):
 
 from __future__ import annotations
 
-import csv
-import gzip
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -71,7 +68,7 @@ from .errors import (
 )
 from .journal import Journal, open_journal
 from .progress import Progress
-from .results import JOB_COLUMNS, REJECTED_COLUMNS, ImportResult, empty_rejected
+from .results import JOB_COLUMNS, REJECTED_COLUMNS, ImportResult, empty_rejected, empty_skipped
 
 if TYPE_CHECKING:
     from .validate import ValidationReport
@@ -81,6 +78,8 @@ __all__ = ["DEFAULT_JOURNAL", "ImportResult", "import_contacts", "to_import_payl
 #: ``journal=`` default: the file under the user's cache folder (see :mod:`.journal`).
 DEFAULT_JOURNAL = True
 FINAL = ("finished", "failed", "verified")
+Mode = Literal["upsert", "update_only", "create_only"]
+MODES: tuple[str, ...] = ("upsert", "update_only", "create_only")
 Source = pd.DataFrame | str | os.PathLike[str] | Iterable[pd.DataFrame] | Any
 
 
@@ -189,10 +188,14 @@ class _Run:
     validate_kw: dict[str, Any]
     dedupe: str
     stream: bool
+    mode: Mode = "upsert"
+    #: Lower-cased emails of the account's snapshot (match modes other than upsert).
+    existing: pd.Index | None = None
     sleep: Callable[[float], None] = time.sleep
     jobs: list[_Job] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
     duplicates: list[pd.DataFrame] = field(default_factory=list)
+    skipped: list[pd.DataFrame] = field(default_factory=list)
     retry_rows: list[pd.DataFrame] = field(default_factory=list)
     seen: dict[str, Any] = field(default_factory=dict)  # email -> label (first) / chunk (last)
     next_chunk: int = 0
@@ -218,6 +221,7 @@ class _Run:
             self.duplicates.append(report.duplicates)
         valid = report.valid
         fields = {tag: dt for tag, dt in report.fields.items() if tag in valid.columns}
+        valid = self._match(valid)
         if self.stream:
             valid = self._cross_frame(valid)
         if self.stream and not failures.empty:
@@ -232,6 +236,29 @@ class _Run:
         ):
             self.next_chunk = chunk.number + 1
             yield chunk, valid
+
+    def _match(self, valid: pd.DataFrame) -> pd.DataFrame:
+        """Keep the rows the match mode allows; the others go to ``skipped``.
+
+        Runs before the cross-frame dedupe: every row of one email gets the same
+        answer from the snapshot, so the order does not change who is skipped.
+        """
+        if self.mode == "upsert" or self.existing is None or valid.empty:
+            return valid
+        exists = np.asarray(_email_key(valid["email"]).isin(self.existing), dtype=bool)
+        drop = exists if self.mode == "create_only" else ~exists
+        if drop.any():
+            reason = (
+                "exists (mode create_only)"
+                if self.mode == "create_only"
+                else "not found (mode update_only)"
+            )
+            out = valid.loc[drop, ["email"]].astype({"email": "string"})
+            out["reason"] = pd.Series(reason, index=out.index, dtype="string")
+            self.skipped.append(out)
+            self.progress.skipped(int(drop.sum()))
+        kept: pd.DataFrame = valid[~drop]
+        return kept
 
     def _cross_frame(self, valid: pd.DataFrame) -> pd.DataFrame:
         emails = valid["email"].astype(str).str.lower()
@@ -455,7 +482,7 @@ class _Run:
             j.finished_at - j.submitted_at for j in self.jobs if j.finished_at and j.submitted_at
         ]
         self.sleep(min(30.0, max([1.0, *ran])))
-        present = self._export()
+        present = self._export(uncertain)
         base, account = self.key
         for job in uncertain:
             assert job.body is not None
@@ -485,16 +512,26 @@ class _Run:
                     "the connection dropped after sending, twice; run again to check",
                 )
 
-    def _export(self) -> dict[str, dict[str, str]]:
-        export = self.client.exports.create()
-        delay = self.poll_interval
-        while export.get("status") != "finished":
-            self.sleep(delay)
-            delay = min(delay * 2, self.max_poll_interval)
-            export = self.client.exports.get(int(export["id"]))
-        with tempfile.TemporaryDirectory() as tmp:
-            path = self.client.exports.download(export, Path(tmp) / "export.csv.gz")
-            return _read_export(path)
+    def _export(self, uncertain: Sequence[_Job]) -> dict[str, dict[str, Any]]:
+        """email (lower-cased) -> typed export row, for the emails of ``uncertain`` only.
+
+        The package's own reader does the work (one CSV parser in the package);
+        only the rows we need are turned into Python values.
+        """
+        from .export import read_export
+
+        snapshot = read_export(self.client, progress=False)
+        wanted = pd.Index(
+            np.concatenate([j.emails.astype(str).str.lower().to_numpy() for j in uncertain])
+        )
+        if snapshot.empty:
+            return {}
+        keys = snapshot["email"].astype(str).str.strip().str.lower()
+        hit = keys.isin(wanted).to_numpy()
+        rows = snapshot[hit].to_dict("records")
+        return {
+            str(k): {str(c): v for c, v in r.items()} for k, r in zip(keys[hit], rows, strict=True)
+        }
 
     # -- gathering -----------------------------------------------------------------------
 
@@ -549,6 +586,8 @@ class _Run:
                 labels = labels[~superseded]
         if source is not None:
             labels = source.index[source.index.isin(labels)]
+        skips = [s for s in self.skipped if len(s)]
+        skipped = pd.concat(skips) if skips else empty_skipped()
         jobs = pd.DataFrame(
             [
                 {
@@ -581,6 +620,7 @@ class _Run:
             rejected=rejected,
             jobs=jobs,
             duplicates=duplicates,
+            skipped=skipped,
             imported_index=labels,
             requests=self.client.stats["requests"] - self.requests_at_start,
             _source=source,
@@ -593,44 +633,37 @@ class _Run:
         return self.result(source)
 
 
+def _email_key(emails: pd.Series | pd.Index) -> pd.Index:
+    """Emails as compared with the account's: trimmed and case-insensitive."""
+    return pd.Index(pd.Series(emails, dtype="string").str.strip().str.lower())
+
+
 def _ts(value: float | None) -> pd.Timestamp | None:
     return None if value is None else pd.Timestamp(value, unit="s", tz="UTC")
 
 
-def _read_export(path: Path) -> dict[str, dict[str, str]]:
-    """email (lower-cased) -> row of the export CSV; header-driven, gzip or not, BOM-tolerant."""
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    text = raw.decode("utf-8-sig")
-    out: dict[str, dict[str, str]] = {}
-    for row in csv.DictReader(text.splitlines()):
-        email = (row.get("email") or "").strip().lower()
-        if email:
-            out[email] = row
-    return out
+def _missing(value: Any) -> bool:
+    return value is None or (not isinstance(value, list | np.ndarray) and bool(pd.isna(value)))
 
 
-def _same(cell: str | None, value: Any, data_type: str) -> bool:
-    if cell is None or cell == "":
+def _same(cell: Any, value: Any, data_type: str) -> bool:
+    """Does the typed export value ``cell`` equal the JSON value ``value`` we sent?"""
+    if _missing(cell):
         return False
-    try:
-        if data_type == "integer":
-            return bool(int(float(cell)) == value)
-        if data_type == "float":
-            return bool(float(cell) == float(value))
-        if data_type == "boolean":
-            return cell.strip().lower() in (("true", "1") if value else ("false", "0"))
-        if data_type == "date":
-            return bool(cell[:10] == value)
-    except ValueError:
-        return False
-    return bool(cell == value)
+    if data_type == "integer":
+        return bool(int(cell) == int(value))
+    if data_type == "float":
+        return bool(float(cell) == float(value))
+    if data_type == "boolean":
+        return bool(cell) is bool(value)
+    if data_type == "date":
+        return bool(str(cell)[:10] == value)  # datetime.date or Timestamp -> yyyy-mm-dd
+    return bool(str(cell) == value)
 
 
 def _all_present(
     contacts: list[dict[str, Any]],
-    present: Mapping[str, Mapping[str, str]],
+    present: Mapping[str, Mapping[str, Any]],
     types: Mapping[str, str],
 ) -> bool:
     """Are these contacts in the export with the values and list ids we sent?"""
@@ -641,11 +674,8 @@ def _all_present(
         for tag, value in contact.get("fields", {}).items():
             if not _same(row.get(tag), value, types.get(tag, "text")):
                 return False
-        lists = {
-            int(x)
-            for x in (row.get("list_ids") or "").replace(",", ";").split(";")
-            if x.strip().isdigit()
-        }
+        stored = row.get("list_ids")
+        lists = set() if stored is None or _missing(stored) else {int(x) for x in stored}
         if not set(contact.get("list_ids_included", [])) <= lists:
             return False
         if set(contact.get("list_ids_excluded", [])) & lists:
@@ -684,6 +714,7 @@ def import_contacts(
     poll_interval: float = 1.0,
     max_poll_interval: float = 30.0,
     fields: Sequence[Mapping[str, Any]] | None = None,
+    mode: Mode = "upsert",
 ) -> ImportResult:
     """Validate, chunk and bulk-import contacts; every input row is accounted for.
 
@@ -720,10 +751,22 @@ def import_contacts(
     fields : list of dict, optional
         Field definitions (``{"name", "data_type", "merge_tag"}``); fetched
         with one request when omitted.
+    mode : {"upsert", "update_only", "create_only"}
+        ``"upsert"`` (the API's own behaviour) creates new contacts and updates
+        existing ones. ``"update_only"`` sends only rows whose email is already
+        in the account, ``"create_only"`` only rows whose email is not. Both
+        take ONE export of the account first (never one request per contact)
+        and compare emails case-insensitively; the other valid rows go to
+        :attr:`ImportResult.skipped`. The snapshot is the reference: a contact
+        created by someone else after it was taken is not seen, and on a re-run
+        of ``"create_only"`` the rows an earlier run created are skipped as
+        ``exists`` (nothing is sent twice).
 
     Returns
     -------
     ImportResult
+        Every input row is in exactly one of ``imported_index``, ``rejected``,
+        ``duplicates`` and ``skipped``.
 
     Raises
     ------
@@ -733,9 +776,16 @@ def import_contacts(
         The import cannot go on at all (already submitted chunks stay in the
         journal: run again once fixed).
     """
+    if mode not in MODES:
+        raise InputError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
     start = client.stats["requests"] if client is not None else 0
     client, specs, size = _prepare(client, fields, chunk_size)
     frames, total, stream = _open_source(source, size)
+    existing = None
+    if mode != "upsert":
+        from .hygiene import take_snapshot
+
+        existing = _email_key(take_snapshot(client, progress=progress)["email"]).dropna().unique()
     bar = Progress(progress, total, client.budget)
     run = _Run(
         client=client,
@@ -750,6 +800,8 @@ def import_contacts(
         validate_kw={"columns": columns, "nulls": nulls, "dedupe": dedupe, "unknown": unknown},
         dedupe=dedupe,
         stream=stream,
+        mode=mode,
+        existing=existing,
         requests_at_start=start,
     )
     kept = source if isinstance(source, pd.DataFrame) else None
@@ -788,6 +840,10 @@ def to_import_payloads(
 
     Only the field definitions are fetched (one GET) when ``fields`` is not
     given. Rows that fail validation are left out, as an import would.
+
+    There is no ``mode``: a dry run takes no export of the account, so it cannot
+    know which emails exist. Its bodies are those of ``mode="upsert"``; with
+    ``"update_only"``/``"create_only"`` an import sends a subset of these rows.
 
     Yields
     ------

@@ -61,8 +61,32 @@ class EventLedger:
         self._db.commit()
 
     def status(self, key: str) -> str | None:
+        """The ledger state of one event key, or ``None`` if it was never seen."""
         row = self._db.execute("SELECT status FROM event_ledger WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
+
+    def claim(
+        self, key: str, account: str, email: str, name: str, *, resend_uncertain: bool
+    ) -> str | None:
+        """Atomically take the right to send one event; return the state that stopped us.
+
+        ``None`` means the row is now ``sending`` and ours. Check and write are
+        one statement, so two processes sharing the journal never both send.
+        """
+        now = time.time()
+        taken = self._db.execute(
+            "INSERT INTO event_ledger (key, account, email, name, status, contact_id, updated_at)"
+            " VALUES (?, ?, ?, ?, 'sending', NULL, ?) ON CONFLICT(key) DO NOTHING",
+            (key, account, email, name, now),
+        ).rowcount
+        if not taken and resend_uncertain:
+            taken = self._db.execute(
+                "UPDATE event_ledger SET status='sending', updated_at=? "
+                "WHERE key=? AND status IN ('sending', 'uncertain')",
+                (now, key),
+            ).rowcount
+        self._db.commit()
+        return None if taken else self.status(key)
 
     def mark(
         self,
@@ -73,6 +97,7 @@ class EventLedger:
         status: str,
         contact_id: str | None = None,
     ) -> None:
+        """Write the state of one event key."""
         # Committed at once: the row must be on disk before the request leaves.
         self._db.execute(
             "INSERT INTO event_ledger (key, account, email, name, status, contact_id, updated_at)"
@@ -83,10 +108,12 @@ class EventLedger:
         self._db.commit()
 
     def forget(self, key: str) -> None:
+        """Drop a key: the server certainly did not record the event."""
         self._db.execute("DELETE FROM event_ledger WHERE key = ?", (key,))
         self._db.commit()
 
     def close(self) -> None:
+        """Close the database connection."""
         self._db.close()
 
 
@@ -248,7 +275,8 @@ def send_events(
     if name is not None and not (0 < len(name) <= MAX_NAME_LENGTH):
         raise InputError(f"event name must be 1..{MAX_NAME_LENGTH} characters")
     client = ensure_client(client)
-    account = client.account_id
+    # The base URL too: an emulator and a real account may share an account id.
+    account = f"{client.base_url}|{client.account_id}"
     path = resolve_journal_path(journal)
     ledger = EventLedger(path)
     result = EventsResult(rows=len(df))
@@ -315,12 +343,11 @@ def _send_one(
 
     The outcome is ``sent``, ``skipped`` (the ledger has it), ``uncertain`` or ``failed``.
     """
-    state = ledger.status(event_key)
+    state = ledger.claim(event_key, account, address, event, resend_uncertain=resend_uncertain)
     if state == "sent":
         return "skipped", "", ""
-    if state in ("sending", "uncertain") and not resend_uncertain:
+    if state is not None:  # "sending" (a run died mid-request) or "uncertain"
         return "uncertain", "outcome_unknown", "an earlier attempt may have recorded it"
-    ledger.mark(event_key, account, address, event, "sending")
     try:
         answer = client.events.create(address, event, payload)
     except TransportError as exc:

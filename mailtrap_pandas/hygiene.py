@@ -12,10 +12,12 @@ fingerprint of the account: if anything changed since the snapshot, it refuses
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Hashable, Sequence
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from .client import Client, ensure_client
@@ -29,6 +31,9 @@ __all__ = ["Plan", "StalePlanError", "SyncPlan", "plan", "sync_list"]
 
 Mode = Literal["upsert", "update_only", "create_only"]
 MODES = ("upsert", "update_only", "create_only")
+#: Every ``Plan.rows["action"]`` value, in display order.
+ACTIONS = ("create", "update", "unchanged", "skipped", "duplicate", "rejected")
+CHANGE_COLUMNS = ["row", "email", "column", "old", "new"]
 
 
 class StalePlanError(MailtrapError):
@@ -36,12 +41,41 @@ class StalePlanError(MailtrapError):
 
 
 def fingerprint(snapshot: pd.DataFrame) -> str:
-    """A digest of who is in the account and when each contact last changed."""
+    """A digest of everything an export says about the account, in any row order.
+
+    Every column takes part (not only ``updated_at``): a list membership or a
+    field could change within the timestamp's resolution, and a stale plan
+    must never pass for a fresh one. Rows are hashed one by one and the hashes
+    sorted, because two exports of an unchanged account may list contacts in
+    a different order.
+    """
     if snapshot.empty:
-        return hashlib.sha256(b"empty").hexdigest()
-    keys = snapshot[["email", "updated_at"]].astype("string").fillna("")
-    joined = (keys["email"].str.lower() + "|" + keys["updated_at"]).sort_values()
-    return hashlib.sha256("\n".join(joined.tolist()).encode()).hexdigest()
+        return hashlib.sha256(b"empty:" + ",".join(map(str, snapshot.columns)).encode()).hexdigest()
+    text = pd.DataFrame(
+        {str(c): _as_text(snapshot[c]) for c in sorted(snapshot.columns, key=str)},
+        index=pd.RangeIndex(len(snapshot)),
+    )
+    hashes = np.sort(pd.util.hash_pandas_object(text, index=False).to_numpy())
+    return hashlib.sha256(hashes.tobytes()).hexdigest()
+
+
+def _as_text(column: pd.Series) -> pd.Series:
+    """A column as text for hashing; list columns (``list_ids``) as sorted ``;``-joined ids."""
+    if column.dtype == object or "list<" in str(column.dtype):
+        return pd.Series(
+            [";".join(map(str, sorted(_id_set(v)))) for v in column.tolist()], dtype=object
+        ).reset_index(drop=True)
+    return column.astype("string").fillna("\x00NA").astype(object).reset_index(drop=True)
+
+
+def _id_set(value: Any) -> frozenset[int]:
+    """List ids of one export cell (a list, an array, or missing) as a set."""
+    if value is None or value is pd.NA or isinstance(value, float | str):
+        return frozenset()
+    try:
+        return frozenset(int(x) for x in value)
+    except TypeError:
+        return frozenset()
 
 
 def take_snapshot(client: Client, *, progress: bool = True) -> pd.DataFrame:
@@ -52,14 +86,34 @@ def take_snapshot(client: Client, *, progress: bool = True) -> pd.DataFrame:
 
 
 def _email_key(emails: pd.Series) -> pd.Series:
+    """Emails compared the way the account compares them: trimmed, case-folded."""
     return emails.astype("string").str.strip().str.lower()
 
 
 def _differs(new: pd.Series, old: pd.Series) -> pd.Series:
-    """Row-wise: the new value is set and is not equal to the stored one."""
-    new_set = new.notna()
-    equal = (new.astype(object) == old.astype(object)) & old.notna()
-    return (new_set & ~equal).astype(bool)
+    """Row-wise: the new value is set and differs from the stored one (or none is stored).
+
+    A missing new value is never a change: with ``nulls="skip"`` it is left
+    out of the import, so the stored value survives.
+    """
+    new_set = new.notna().to_numpy(dtype=bool)
+    old_set = old.notna().to_numpy(dtype=bool)
+    if new.dtype == old.dtype:
+        # Same type-table dtype on both sides: compare vectorized; <NA> results
+        # only occur where a side is missing, which the masks cover.
+        unequal = new.ne(old).fillna(True).to_numpy(dtype=bool)
+    else:  # e.g. a snapshot passed in by the caller with other dtypes
+        unequal = np.array(
+            [not _same(a, b) for a, b in zip(new.tolist(), old.tolist(), strict=True)], dtype=bool
+        )
+    return pd.Series(new_set & (~old_set | unequal), index=new.index)
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
 
 
 @dataclass
@@ -69,12 +123,22 @@ class Plan:
     Attributes
     ----------
     rows : DataFrame
-        Indexed by the caller's original labels: ``email``, ``action``, ``changed``
-        (the merge tags that would change), ``reason``.
+        Indexed by the caller's original labels: ``email``, ``action`` (create,
+        update, unchanged, skipped, duplicate, rejected), ``changed`` (the
+        merge tags, and ``list_ids``, that would change, space-separated) and
+        ``reason`` (why a row is rejected, skipped or a duplicate).
     changes : DataFrame
-        One row per field-level change: ``row``, ``email``, ``column``, ``old``, ``new``.
+        One row per field-level change of an ``update``: ``row``, ``email``,
+        ``column`` (merge tag), ``old`` and ``new`` (typed values, ``<NA>`` for
+        none stored).
     report : ValidationReport
         The validation the plan was built on.
+    mode : str
+        The match mode.
+    snapshot_fingerprint : str
+        Digest of the export the plan was made against (see :func:`fingerprint`).
+    list_ids, exclude_list_ids : list of int or None
+        The list changes the import would make.
     """
 
     rows: pd.DataFrame
@@ -87,12 +151,12 @@ class Plan:
     _source: pd.DataFrame = field(repr=False)
     _client: Client = field(repr=False)
     _import_kwargs: dict[str, Any] = field(default_factory=dict, repr=False)
+    _snapshot_columns: list[Any] = field(default_factory=list, repr=False)
 
     def counts(self) -> dict[str, int]:
         """How many rows fall in each action."""
-        order = ["create", "update", "unchanged", "skipped", "duplicate", "rejected"]
         counts = self.rows["action"].value_counts()
-        return {a: int(counts.get(a, 0)) for a in order}
+        return {a: int(counts.get(a, 0)) for a in ACTIONS}
 
     def summary(self) -> dict[str, Any]:
         """Counts and settings, for ``--json`` output."""
@@ -119,11 +183,34 @@ class Plan:
 
     def to_apply(self) -> pd.DataFrame:
         """The input rows :meth:`apply` would import (creates and updates)."""
-        wanted = self.rows.index[self.rows["action"].isin(["create", "update"])]
-        return self._source.loc[wanted]
+        wanted = self.rows["action"].isin(["create", "update"]).to_numpy()
+        return self._source[wanted]
 
-    def apply(self, *, progress: bool = True, check_stale: bool = True) -> ImportResult:
+    def apply(
+        self,
+        *,
+        progress: bool = True,
+        check_stale: bool = True,
+        journal: bool | str | os.PathLike[str] = False,
+    ) -> ImportResult:
         """Import the creates and updates, after checking the snapshot is still current.
+
+        Parameters
+        ----------
+        progress : bool
+            Show progress bars (export and import).
+        check_stale : bool
+            Take a fresh export first and refuse when the account changed
+            (one export job). ``False`` skips that check.
+        journal : bool or path
+            Passed to :func:`~mailtrap_pandas.bulk.import_contacts`. Off by
+            default: a plan is already a diff against a fresh export, and the
+            journal would silently skip a body it saw finish before (the
+            same change made again after someone reverted it).
+
+        Returns
+        -------
+        ImportResult
 
         Raises
         ------
@@ -133,8 +220,8 @@ class Plan:
         from .bulk import import_contacts
 
         if check_stale:
-            now = fingerprint(take_snapshot(self._client, progress=progress))
-            if now != self.snapshot_fingerprint:
+            fresh = take_snapshot(self._client, progress=progress)
+            if _fingerprint_like(fresh, self._snapshot_columns) != self.snapshot_fingerprint:
                 raise StalePlanError(
                     "the account changed since this plan was made; make a new plan "
                     "(df.mailtrap.plan(...)) and review it before applying"
@@ -145,8 +232,23 @@ class Plan:
             list_ids=self.list_ids,
             exclude_list_ids=self.exclude_list_ids,
             progress=progress,
+            journal=journal,
             **self._import_kwargs,
         )
+
+
+def _fingerprint_like(fresh: pd.DataFrame, columns: list[Any]) -> str:
+    """Fingerprint of a fresh export restricted to the columns the plan's snapshot had.
+
+    A caller's ``snapshot=`` may carry fewer columns than a full export; only
+    those can be compared.
+    """
+    if not columns:
+        return fingerprint(fresh)
+    missing = [c for c in columns if c not in fresh.columns]
+    if missing:  # a column (a field) disappeared: certainly changed
+        return "changed"
+    return fingerprint(fresh[columns])
 
 
 def plan(
@@ -167,7 +269,7 @@ def plan(
     Parameters
     ----------
     df : DataFrame
-        Contacts with an ``email`` column and custom-field columns.
+        Contacts with an email column and custom-field columns.
     client : Client, optional
         Defaults to ``Client()`` from the environment.
     mode : {"upsert", "update_only", "create_only"}
@@ -177,15 +279,27 @@ def plan(
         Lists the import would add contacts to / remove them from; a row whose
         only change is a list membership is an ``update``.
     columns, dedupe, nulls
-        As for :func:`mailtrap_pandas.validate.validate`.
+        As for :func:`mailtrap_pandas.validate.validate`. With ``nulls="skip"``
+        a missing value is never a change (it would not be sent).
     progress : bool
         Show progress while exporting.
     snapshot : DataFrame, optional
-        A typed export to plan against instead of taking a new one.
+        An unfiltered :func:`~mailtrap_pandas.read_export` frame to plan
+        against instead of taking a new one.
 
     Returns
     -------
     Plan
+
+    Raises
+    ------
+    InputError
+        An unknown ``mode``, or a frame that cannot be validated at all.
+
+    Notes
+    -----
+    Cost: one GET of the fields and one export job (none with ``snapshot=``),
+    whatever the number of rows.
     """
     from .validate import validate
 
@@ -198,83 +312,102 @@ def plan(
     include = [int(i) for i in list_ids or []]
     exclude = [int(i) for i in exclude_list_ids or []]
 
-    action = pd.Series("rejected", index=df.index, dtype=object)
-    reason = pd.Series("", index=df.index, dtype=object)
-    changed = pd.Series("", index=df.index, dtype=object)
-    failed = report.failures
-    if len(failed):
-        for label, grp in failed.groupby("row", sort=False, dropna=False):
-            if label in reason.index:
-                reason.loc[[label]] = "; ".join(grp["column"].astype(str) + ": " + grp["message"])
-    if len(report.duplicates):
-        dup_rows = report.duplicates["row"].tolist()
-        action.loc[dup_rows] = "duplicate"
-        reason.loc[dup_rows] = "same email as row " + report.duplicates["kept_row"].astype(str)
+    if not df.index.is_unique:
+        # Plan rows, changes and apply() address input rows by their labels.
+        raise InputError(
+            "the frame's index has repeated labels; plan() reports rows by label, "
+            "so give it a unique index first (df.reset_index(drop=True))"
+        )
+    index = df.index
+    action = np.full(len(df), "rejected", dtype=object)
+    reason = np.full(len(df), "", dtype=object)
+    changed = np.full(len(df), "", dtype=object)
+
+    failed = report.failures[report.failures["row"].notna()]
+    for label, grp in failed.groupby("row", sort=False):
+        text = "; ".join(f"{c}: {m}" for c, m in zip(grp["column"], grp["message"], strict=True))
+        reason[index.get_loc(label)] = text
+    if report.dedupe != "error":  # with "error" every occurrence is already a failure
+        for label, kept in zip(
+            report.duplicates["row"], report.duplicates["kept_row"], strict=True
+        ):
+            pos = index.get_loc(label)
+            action[pos] = "duplicate"
+            reason[pos] = f"same email as row {kept!r}"
 
     valid = report.valid
+    valid_pos = index.get_indexer(valid.index)
     key = _email_key(valid["email"])
-    existing = snap.assign(_key=_email_key(snap["email"])).drop_duplicates("_key").set_index("_key")
-    found = key.isin(existing.index)
-    old = existing.reindex(key.where(found).tolist())
+    existing = (
+        snap.assign(_key=_email_key(snap["email"]))
+        .drop_duplicates("_key")
+        .set_index("_key", drop=True)
+    )
+    found = key.isin(existing.index).to_numpy(dtype=bool)
+    old = existing.reindex(pd.Index(key.to_numpy()))
     old.index = valid.index
 
     change_rows: list[pd.DataFrame] = []
-    any_change = pd.Series(False, index=valid.index)
+    any_change = np.zeros(len(valid), dtype=bool)
+    valid_changed = np.full(len(valid), "", dtype=object)
     for tag in [c for c in valid.columns if c != "email"]:
-        if tag not in old.columns:
-            diff = valid[tag].notna()
+        if tag in old.columns:
+            diff = _differs(valid[tag], old[tag]).to_numpy(dtype=bool, copy=True)
+            old_values = old[tag]
+        else:  # a field with no column in the snapshot: nothing is stored
+            diff = valid[tag].notna().to_numpy(dtype=bool, copy=True)
             old_values = pd.Series(pd.NA, index=valid.index, dtype=object)
-        else:
-            diff = _differs(valid[tag], old[tag])
-            old_values = old[tag].astype(object)
         diff &= found
         if diff.any():
             any_change |= diff
+            valid_changed[diff] += tag + " "
             change_rows.append(
                 pd.DataFrame(
                     {
                         "row": valid.index[diff],
-                        "email": valid["email"][diff].to_numpy(),
+                        "email": valid["email"].to_numpy()[diff],
                         "column": tag,
-                        "old": old_values[diff].to_numpy(),
-                        "new": valid[tag][diff].astype(object).to_numpy(),
+                        "old": old_values.astype(object).to_numpy()[diff],
+                        "new": valid[tag].astype(object).to_numpy()[diff],
                     }
                 )
             )
-            changed.loc[valid.index[diff]] += tag + " "
     if include or exclude:
-        member = old["list_ids"] if "list_ids" in old else pd.Series(None, index=valid.index)
-        ids = member.map(lambda v: set() if v is None or not hasattr(v, "__iter__") else set(v))
-        list_change = ids.map(lambda s: bool(set(include) - s) or bool(set(exclude) & s))
-        list_change = list_change.astype(bool) & found
+        stored = old["list_ids"].tolist() if "list_ids" in old.columns else [None] * len(old)
+        want, drop = set(include), set(exclude)
+        list_change = np.array(
+            [bool(want - _id_set(v)) or bool(drop & _id_set(v)) for v in stored], dtype=bool
+        )
+        list_change &= found
         any_change |= list_change
-        changed.loc[valid.index[list_change]] += "list_ids "
+        valid_changed[list_change] += "list_ids "
 
-    valid_action = pd.Series("unchanged", index=valid.index, dtype=object)
-    valid_action[~found] = "create"
-    valid_action[found & any_change] = "update"
+    valid_action = np.where(found, np.where(any_change, "update", "unchanged"), "create")
+    valid_action = valid_action.astype(object)
+    valid_reason = np.full(len(valid), "", dtype=object)
     if mode == "update_only":
-        reason.loc[valid.index[~found]] = "not in the account (mode update_only)"
         valid_action[~found] = "skipped"
+        valid_reason[~found] = "not in the account (mode update_only)"
     elif mode == "create_only":
-        reason.loc[valid.index[found]] = "already in the account (mode create_only)"
         valid_action[found] = "skipped"
-    action.loc[valid.index] = valid_action
+        valid_reason[found] = "already in the account (mode create_only)"
+    action[valid_pos] = valid_action
+    reason[valid_pos] = valid_reason
+    changed[valid_pos] = [c.strip() for c in valid_changed]
 
     rows = pd.DataFrame(
         {
-            "email": df_emails(df, report),
+            "email": df_emails(df, report).to_numpy(),
             "action": action,
-            "changed": changed.str.strip(),
+            "changed": changed,
             "reason": reason,
         },
         index=df.index,
     )
-    columns_out = ["row", "email", "column", "old", "new"]
     changes = (
         pd.concat(change_rows, ignore_index=True)
         if change_rows
-        else pd.DataFrame(columns=columns_out)
+        else pd.DataFrame({c: pd.Series([], dtype=object) for c in CHANGE_COLUMNS})
     )
     return Plan(
         rows=rows,
@@ -287,23 +420,21 @@ def plan(
         _source=df,
         _client=client,
         _import_kwargs={"columns": columns, "dedupe": dedupe, "nulls": nulls, "fields": fields},
+        _snapshot_columns=list(snap.columns),
     )
 
 
 def df_emails(df: pd.DataFrame, report: ValidationReport) -> pd.Series:
-    """The email of each input row: normalized where valid, else as given."""
-    source = (
-        report.column_map_inverse().get("email", "email")
-        if hasattr(report, "column_map_inverse")
-        else next((c for c, t in report.column_map.items() if t == "email"), "email")
-    )
-    raw = (
-        df[source].astype("string")
-        if source in df.columns
-        else pd.Series(pd.NA, index=df.index, dtype="string")
-    )
-    out = raw.copy()
-    out.loc[report.valid.index] = report.valid["email"].astype("string")
+    """The email of each input row: normalized where valid, else as given.
+
+    The email column is the one validation matched (``report.column_map``
+    maps frame column -> ``"email"``), whatever the caller named it.
+    """
+    source = next(col for col, tag in report.column_map.items() if tag == "email")
+    out: pd.Series = df[source].astype("string").str.strip()
+    if len(report.valid):
+        where = df.index.get_indexer(report.valid.index)
+        out.iloc[where] = report.valid["email"].astype("string").to_numpy()
     return out
 
 
@@ -313,11 +444,17 @@ class SyncPlan:
 
     Attributes
     ----------
+    list_id : int
+        The list.
     adds : DataFrame
-        Emails to add to the list (``exists`` tells whether the contact exists
-        or will be created).
+        Emails to add to the list, by the caller's labels; ``exists`` tells
+        whether the contact exists or will be created.
     removes : DataFrame
         Members to take off the list (only with ``remove_missing=True``).
+    unchanged : int
+        Rows already on the list.
+    rejected : DataFrame
+        Validation failures of the frame's emails (``report.failures`` columns).
     """
 
     list_id: int
@@ -325,7 +462,14 @@ class SyncPlan:
     removes: pd.DataFrame
     unchanged: int
     rejected: pd.DataFrame
+    snapshot_fingerprint: str
     _client: Client = field(repr=False)
+    _snapshot_columns: list[Any] = field(default_factory=list, repr=False)
+
+    @property
+    def empty(self) -> bool:
+        """True when applying would change nothing."""
+        return len(self.adds) == 0 and len(self.removes) == 0
 
     def __repr__(self) -> str:
         return (
@@ -342,11 +486,45 @@ class SyncPlan:
             html += "<p>Removes (first 20)</p>" + self.removes.head(20).to_html()
         return html
 
-    def apply(self, *, progress: bool = True) -> dict[str, ImportResult]:
-        """Send the adds and removes as bulk imports; returns one result per direction."""
+    def apply(
+        self,
+        *,
+        progress: bool = True,
+        check_stale: bool = True,
+        journal: bool | str | os.PathLike[str] = False,
+    ) -> dict[str, ImportResult]:
+        """Send the adds and removes as bulk imports; returns one result per direction.
+
+        Parameters
+        ----------
+        progress : bool
+            Show progress bars.
+        check_stale : bool
+            Refuse (:class:`StalePlanError`) when a fresh export differs from
+            the plan's snapshot, so a member added meanwhile is not removed.
+        journal : bool or path
+            Passed to the imports; off by default for the reason given in
+            :meth:`Plan.apply` (an add after a remove is the same body again).
+
+        Returns
+        -------
+        dict
+            ``{"adds": ImportResult, "removes": ImportResult}``, each key only
+            when there was something to send.
+        """
         from .bulk import import_contacts
 
         out: dict[str, ImportResult] = {}
+        if self.empty:
+            return out
+        if check_stale:
+            fresh = take_snapshot(self._client, progress=progress)
+            if _fingerprint_like(fresh, self._snapshot_columns) != self.snapshot_fingerprint:
+                raise StalePlanError(
+                    "the account changed since this sync plan was made; make a new one "
+                    "(df.mailtrap.sync_list(...)) and review it before applying"
+                )
+        # Two imports: list_ids_included / _excluded apply to every contact of a body.
         if len(self.adds):
             out["adds"] = import_contacts(
                 self.adds[["email"]],
@@ -354,14 +532,16 @@ class SyncPlan:
                 list_ids=[self.list_id],
                 fields=[],
                 progress=progress,
+                journal=journal,
             )
         if len(self.removes):
             out["removes"] = import_contacts(
-                self.removes[["email"]].reset_index(drop=True),
+                self.removes[["email"]],
                 self._client,
                 exclude_list_ids=[self.list_id],
                 fields=[],
                 progress=progress,
+                journal=journal,
             )
         return out
 
@@ -377,13 +557,13 @@ def sync_list(
 ) -> SyncPlan:
     """Plan the membership changes that make list ``list_id`` hold the frame's emails.
 
-    Nothing is sent until :meth:`SyncPlan.apply`. Only ``email`` is used from
-    the frame; field values are not touched.
+    Nothing is sent until :meth:`SyncPlan.apply`. Only the email column is
+    used from the frame; field values and other lists are not touched.
 
     Parameters
     ----------
     df : DataFrame
-        Must have an ``email`` column.
+        Must have an email column (``email`` or a recognised alias).
     list_id : int
         The list to sync.
     client : Client, optional
@@ -393,37 +573,48 @@ def sync_list(
     progress : bool
         Show progress while exporting.
     snapshot : DataFrame, optional
-        A typed export to work from instead of taking a new one.
+        An unfiltered typed export to work from instead of taking a new one.
+
+    Returns
+    -------
+    SyncPlan
+
+    Raises
+    ------
+    NotFoundError
+        No list ``list_id`` in the account.
     """
     from .validate import validate
 
     client = ensure_client(client)
     client.lists.get(list_id)  # a clear 404 now rather than a rejected import later
-    emails = df[["email"]] if "email" in df.columns else df
-    report = validate(emails, fields=[], unknown="ignore")
+    # No fields: every column but the email is ignored, never validated or sent.
+    report = validate(df, fields=[], unknown="ignore")
     snap = take_snapshot(client, progress=progress) if snapshot is None else snapshot
     snap_key = _email_key(snap["email"])
-    members = snap["list_ids"].map(lambda v: v is not None and list_id in list(v)).astype(bool)
+    members = np.array([int(list_id) in _id_set(v) for v in snap["list_ids"].tolist()], dtype=bool)
     member_keys = set(snap_key[members])
     known_keys = set(snap_key)
     valid = report.valid
     key = _email_key(valid["email"])
-    is_member = key.isin(member_keys)
+    is_member = key.isin(member_keys).to_numpy(dtype=bool)
     adds = pd.DataFrame(
-        {"email": valid["email"][~is_member], "exists": key[~is_member].isin(known_keys)}
+        {
+            "email": valid["email"][~is_member],
+            "exists": key[~is_member].isin(known_keys).astype(bool),
+        }
     )
     removes = pd.DataFrame({"email": pd.Series([], dtype="string")})
     if remove_missing:
-        gone = members & ~snap_key.isin(set(key))
-        removes = pd.DataFrame({"email": snap["email"][gone].to_numpy()})
-    rejected_rows: list[Hashable] = list(dict.fromkeys(report.failures["row"].tolist()))
+        gone = members & ~snap_key.isin(set(key)).to_numpy(dtype=bool)
+        removes = pd.DataFrame({"email": snap["email"][gone].astype("string").to_numpy()})
     return SyncPlan(
         list_id=int(list_id),
         adds=adds,
         removes=removes,
         unchanged=int(is_member.sum()),
-        rejected=report.failures.set_index("row").loc[rejected_rows]
-        if rejected_rows
-        else report.failures,
+        rejected=report.failures,
+        snapshot_fingerprint=fingerprint(snap),
         _client=client,
+        _snapshot_columns=list(snap.columns),
     )

@@ -48,6 +48,11 @@ class Progress:
             self._bar.update(rows)
             self._postfix()
 
+    def skipped(self, rows: int) -> None:
+        """``rows`` rows will never be sent (match mode): they still count as done."""
+        if self._bar is not None:
+            self._bar.update(rows)
+
     def finished(self, n: int = 1) -> None:
         """``n`` more jobs reached a final status."""
         self.jobs_done += n

@@ -14,6 +14,7 @@ from .errors import MailtrapError
 __all__ = [
     "JOB_COLUMNS",
     "REJECTED_COLUMNS",
+    "SKIPPED_COLUMNS",
     "ImportResult",
     "InvariantError",
     "html_table",
@@ -21,6 +22,8 @@ __all__ = [
 
 #: Columns of :attr:`ImportResult.rejected` (its index holds the caller's row labels).
 REJECTED_COLUMNS = ["email", "stage", "column", "reason", "message"]
+#: Columns of :attr:`ImportResult.skipped` (its index holds the caller's row labels).
+SKIPPED_COLUMNS = ["email", "reason"]
 #: Columns of :attr:`ImportResult.jobs`.
 JOB_COLUMNS = [
     "chunk",
@@ -53,12 +56,18 @@ def empty_rejected() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype="string") for c in REJECTED_COLUMNS})
 
 
+def empty_skipped() -> pd.DataFrame:
+    """An empty :attr:`ImportResult.skipped` frame."""
+    return pd.DataFrame({c: pd.Series([], dtype="string") for c in SKIPPED_COLUMNS})
+
+
 @dataclass(eq=False)
 class ImportResult:
     """What :func:`mailtrap_pandas.import_contacts` did.
 
     Every input row ends in exactly one of :attr:`imported_index`,
-    :attr:`rejected` (its index) and :attr:`duplicates` (``row``).
+    :attr:`rejected` (its index), :attr:`duplicates` (``row``) and
+    :attr:`skipped` (its index): :meth:`check_invariant` proves it.
 
     Attributes
     ----------
@@ -78,6 +87,11 @@ class ImportResult:
     duplicates : pandas.DataFrame
         ``row``, ``email``, ``kept_row``: rows dropped because a later (or,
         with ``dedupe="first"``, earlier) row has the same email.
+    skipped : pandas.DataFrame
+        Valid rows left out on purpose by the match mode (``mode="update_only"``
+        or ``"create_only"``), indexed by the caller's row labels: ``email`` and
+        ``reason`` (``"exists (mode create_only)"``, ``"not found (mode
+        update_only)"``). Nothing was sent for them; they are not problems.
     imported_index : pandas.Index
         Labels of the rows carried by finished jobs. Rows past the account's
         contact limit are among them (the API only counts them: ``over_limit``).
@@ -93,6 +107,7 @@ class ImportResult:
     duplicates: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["row", "email", "kept_row"])
     )
+    skipped: pd.DataFrame = field(default_factory=empty_skipped)
     imported_index: pd.Index = field(default_factory=lambda: pd.Index([]))
     requests: int = 0
     _source: pd.DataFrame | None = field(default=None, repr=False)
@@ -115,7 +130,8 @@ class ImportResult:
         """Poll the pending jobs to the end (after ``wait=False``); update and return self."""
         if self._finish is not None and self.pending:
             done = self._finish()
-            for name in ("created", "updated", "over_limit", "rejected", "jobs", "duplicates"):
+            names = ("created", "updated", "over_limit", "rejected", "jobs", "duplicates")
+            for name in (*names, "skipped"):
                 setattr(self, name, getattr(done, name))
             self.imported_index = done.imported_index
             self.requests += done.requests
@@ -147,24 +163,28 @@ class ImportResult:
         imported = pd.Index(self.imported_index)
         rejected = pd.Index(self.rejected.index.unique())
         dropped = pd.Index(self.duplicates["row"])
-        for name, part in (("imported", imported), ("duplicates", dropped)):
-            if part.has_duplicates:
+        skipped = pd.Index(self.skipped.index)
+        parts = {
+            "imported": imported,
+            "rejected": rejected,
+            "duplicates": dropped,
+            "skipped": skipped,
+        }
+        for name, part in parts.items():
+            if name != "rejected" and part.has_duplicates:
                 raise InvariantError(
-                    f"rows counted twice as {name}: {list(part[part.duplicated()])}"
+                    f"rows counted twice as {name}: {list(part[part.duplicated()][:5])}"
                 )
-        pairs = (
-            ("imported", imported, "rejected", rejected),
-            ("imported", imported, "duplicates", dropped),
-            ("rejected", rejected, "duplicates", dropped),
-        )
-        for a, x, b, y in pairs:
-            both = x.intersection(y)
-            if len(both):
-                raise InvariantError(f"rows both {a} and {b}: {list(both[:5])}")
+        names = list(parts)
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                both = parts[a].intersection(parts[b])
+                if len(both):
+                    raise InvariantError(f"rows both {a} and {b}: {list(both[:5])}")
         if index is None and self._source is not None:
             index = self._source.index
         if index is not None:
-            seen = imported.append(rejected).append(dropped)
+            seen = imported.append([rejected, dropped, skipped])
             missing = pd.Index(index).difference(seen)
             extra = seen.difference(pd.Index(index))
             if len(missing) or len(extra):
@@ -172,12 +192,35 @@ class ImportResult:
                     f"rows unaccounted for: {list(missing[:5])}; unknown rows: {list(extra[:5])}"
                 )
 
+    def summary(self) -> dict[str, Any]:
+        """The counts as a plain dict (what the CLI prints with ``--json``).
+
+        Examples
+        --------
+        >>> ImportResult(created=2).summary()["created"]
+        2
+        """
+        return {
+            "ok": self.ok,
+            "imported": len(self.imported_index),
+            "created": self.created,
+            "updated": self.updated,
+            "over_limit": self.over_limit,
+            "rejected": int(self.rejected.index.nunique()),
+            "duplicates": len(self.duplicates),
+            "skipped": len(self.skipped),
+            "jobs": len(self.jobs),
+            "pending": self.pending,
+            "requests": self.requests,
+        }
+
     def _summary(self) -> str:
         rows = len(self.imported_index)
+        skipped = f", {len(self.skipped):,} skipped" if len(self.skipped) else ""
         return (
             f"{rows:,} rows imported ({self.created:,} created, {self.updated:,} updated, "
             f"{self.over_limit:,} over the limit), {self.rejected.index.nunique():,} rejected, "
-            f"{len(self.duplicates):,} duplicates dropped; {len(self.jobs)} jobs"
+            f"{len(self.duplicates):,} duplicates dropped{skipped}; {len(self.jobs)} jobs"
             + (f" ({self.pending} pending)" if self.pending else "")
             + f", {self.requests} requests"
         )
@@ -189,6 +232,8 @@ class ImportResult:
         parts = [f"<b>ImportResult</b>: {html.escape(self._summary())}"]
         if not self.rejected.empty:
             parts.append("<p><b>rejected</b></p>" + html_table(self.rejected))
+        if not self.skipped.empty:
+            parts.append("<p><b>skipped</b> (match mode)</p>" + html_table(self.skipped))
         if not self.jobs.empty:
             parts.append("<p><b>jobs</b></p>" + html_table(self.jobs))
         return "<div>" + "".join(parts) + "</div>"

@@ -104,35 +104,127 @@ class ValidationReport:
         return len(self.valid)
 
     def __repr__(self) -> str:
-        state = "ok" if self.ok else f"{len(self.failures)} failures"
+        def _plural(n: int, word: str) -> str:
+            return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+        state = "ok" if self.ok else _plural(len(self.failures), "failure")
         return (
             f"<ValidationReport {state}: {self.n_rows} rows, {self.n_valid} valid, "
-            f"{self.n_failed_rows} failed, {self.n_duplicates} duplicates dropped "
+            f"{self.n_failed_rows} failed, {_plural(self.n_duplicates, 'duplicate')} dropped "
             f"(dedupe={self.dedupe!r}, nulls={self.nulls!r})>"
         )
 
     def _repr_html_(self) -> str:
-        counts = (
-            f"<b>ValidationReport</b>: {self.n_rows} rows &middot; {self.n_valid} valid &middot; "
-            f"{self.n_failed_rows} failed &middot; {self.n_duplicates} duplicates dropped "
-            f"(dedupe={html.escape(self.dedupe)}, nulls={html.escape(self.nulls)})"
+        def _plural(n: int, word: str) -> str:
+            return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+        esc = html.escape
+        cell = "padding:3px 10px;text-align:left;vertical-align:top;"
+        head = cell + "border-bottom:1px solid #999;font-weight:600;"
+        num = "padding:3px 10px;text-align:right;font-variant-numeric:tabular-nums;"
+        bad = self.n_failed_rows > 0
+        colour = "#b71c1c" if bad else "#1b5e20"
+        verdict = (
+            f"{self.n_failed_rows} failed of {self.n_rows} rows; they would be rejected"
+            if bad
+            else f"all {self.n_valid} rows can be imported"
+            + (f" ({_plural(self.n_duplicates, 'duplicate')} merged)" if self.n_duplicates else "")
         )
-        parts = [f"<p>{counts}</p>"]
+        parts = [
+            f'<div style="font-weight:600;margin-bottom:6px">ValidationReport '
+            f'<span style="color:{colour}">{"&#10007;" if bad else "&#10003;"} {esc(verdict)}'
+            "</span></div>"
+        ]
+        stats = [
+            ("rows", self.n_rows, "#212121"),
+            ("valid", self.n_valid, "#1b5e20"),
+            ("failed rows", self.n_failed_rows, "#b71c1c" if bad else "#212121"),
+            ("duplicates dropped", self.n_duplicates, "#212121"),
+            ("failures", len(self.failures), "#b71c1c" if len(self.failures) else "#212121"),
+        ]
+        parts.append(
+            '<table style="border-collapse:collapse;margin:2px 0 4px 0"><tr>'
+            + "".join(f'<th style="{head}">{esc(label)}</th>' for label, _, _ in stats)
+            + "</tr><tr>"
+            + "".join(f'<td style="{num}font-size:1.3em;color:{c}">{v:,}</td>' for _, v, c in stats)
+            + "</tr></table>"
+            f'<div style="color:#666;font-size:0.9em">dedupe={esc(self.dedupe)}, '
+            f"nulls={esc(self.nulls)}, unknown={esc(self.unknown)}; nothing was sent</div>"
+        )
         if not self.failures.empty:
-            more = len(self.failures) - _SHOWN
-            caption = f"First {_SHOWN} of {len(self.failures)} failures" if more > 0 else "Failures"
-            table = self.failures.head(_SHOWN).astype({"reason": str}).to_html(index=False)
-            parts.append(f"<p>{caption}</p>{table}")
+            shown = self.failures.head(_SHOWN)
+            more = len(self.failures) - len(shown)
+            caption = (
+                f"First {len(shown)} of {len(self.failures):,} failures (all in "
+                "<code>report.failures</code>)"
+                if more > 0
+                else "Failures (<code>report.failures</code>)"
+            )
+            names = ["row", "email", "column", "value", "reason", "message"]
+            rows = []
+            for rec in shown.itertuples(index=False):
+                values = dict(zip(shown.columns, rec, strict=True))
+                tds = []
+                for name in names:
+                    raw = values.get(name)
+                    text = "" if raw is None or (not isinstance(raw, str) and pd.isna(raw)) else raw
+                    text = str(text)
+                    if name == "value":
+                        if len(text) > 40:
+                            text = text[:39] + "\u2026"
+                        tds.append(
+                            f'<td style="{cell}"><code style="white-space:pre;'
+                            f'background:#fff3e0">{esc(repr(text)[1:-1])}</code></td>'
+                        )
+                    elif name == "row":
+                        tds.append(f'<td style="{num}">{esc(text)}</td>')
+                    elif name == "reason":
+                        tds.append(f'<td style="{cell}color:#b71c1c">{esc(text)}</td>')
+                    else:
+                        tds.append(f'<td style="{cell}">{esc(text)}</td>')
+                rows.append("<tr>" + "".join(tds) + "</tr>")
+            parts.append(
+                f'<div style="margin-top:10px;font-weight:600">{caption}</div>'
+                '<table style="border-collapse:collapse"><tr>'
+                + "".join(f'<th style="{head}">{n}</th>' for n in names)
+                + "</tr>"
+                + "".join(rows)
+                + "</table>"
+            )
+        if not self.duplicates.empty:
+            shown_dups = self.duplicates.head(5)
+            items = ", ".join(
+                f"row {esc(str(r))} ({esc(str(e))})"
+                + (f" &rarr; kept row {esc(str(k))}" if k is not None and not pd.isna(k) else "")
+                for r, e, k in zip(
+                    shown_dups["row"], shown_dups["email"], shown_dups["kept_row"], strict=True
+                )
+            )
+            extra = len(self.duplicates) - len(shown_dups)
+            parts.append(
+                f'<div style="margin-top:10px"><b>Duplicates dropped</b>: {items}'
+                + (f" and {extra} more" if extra > 0 else "")
+                + "</div>"
+            )
         mapping = "".join(
-            f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(v)}"
-            f" ({html.escape(self.fields.get(v, 'email'))})</td></tr>"
+            f'<tr><td style="{cell}">{esc(str(k))}</td><td style="{cell}">&rarr;</td>'
+            f'<td style="{cell}"><code>{esc(v)}</code></td>'
+            f'<td style="{cell}color:#666">{esc(self.fields.get(v, "email"))}</td></tr>'
             for k, v in self.column_map.items()
         )
-        parts.append(f"<table><tr><th>column</th><th>sent as</th></tr>{mapping}</table>")
-        if self.unknown_columns:
-            names = ", ".join(html.escape(str(c)) for c in self.unknown_columns)
-            parts.append(f"<p>Not sent (no such field): {names}</p>")
-        return "\n".join(parts)
+        mapping += "".join(
+            f'<tr><td style="{cell}">{esc(str(c))}</td><td style="{cell}">&rarr;</td>'
+            f'<td style="{cell}color:#b71c1c" colspan="2">not sent (no such field)</td></tr>'
+            for c in self.unknown_columns
+        )
+        parts.append(
+            '<div style="margin-top:10px;font-weight:600">Column map</div>'
+            '<table style="border-collapse:collapse"><tr>'
+            f'<th style="{head}">file column</th><th style="{head}"></th>'
+            f'<th style="{head}">merge tag</th><th style="{head}">type</th></tr>'
+            f"{mapping}</table>"
+        )
+        return "<div>" + "\n".join(parts) + "</div>"
 
     def raise_for_failures(self) -> None:
         """Raise :class:`~mailtrap_pandas.errors.InputError` if anything failed.
