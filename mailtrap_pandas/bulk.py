@@ -266,7 +266,10 @@ class _Run:
             for email in emails:
                 self.seen.setdefault(email, None)
             return valid
-        repeat = emails.isin(self.seen).to_numpy()
+        # A dict lookup per email: Series.isin(dict) would copy every key seen so far
+        # into an array on each frame (quadratic time over a stream).
+        seen = self.seen
+        repeat = np.fromiter((e in seen for e in emails), dtype=bool, count=len(emails))
         if repeat.any():
             rows = valid.index[repeat]
             if self.dedupe == "first":

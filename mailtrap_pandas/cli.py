@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -68,17 +68,30 @@ def emit(settings: Settings, summary: dict[str, Any], text: str) -> None:
         click.echo(text)
 
 
+def _redact(text: str, token: str | None) -> str:
+    """``text`` with the token (if any) replaced, so no output ever shows it."""
+    return text.replace(token, "***") if token and len(token) >= 4 else text
+
+
 class Group(click.Group):
     """Turns library errors into one line and exit code 1 (a traceback with --debug)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (MailtrapError, OSError, ValueError) as exc:
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
             settings = ctx.find_object(Settings)
+            token = settings.token if settings is not None else None
             if settings is not None and settings.debug:
-                traceback.print_exc()
-            click.echo(f"Error: {exc}", err=True)
+                click.echo(_redact(traceback.format_exc(), token), err=True, nl=False)
+            message = " ".join((str(exc) or type(exc).__name__).split())  # one line
+            if not isinstance(exc, (MailtrapError, OSError, ValueError)):
+                message = f"{type(exc).__name__}: {message}"
+                if settings is None or not settings.debug:
+                    message += " (run with --debug for the traceback)"
+            click.echo(f"Error: {_redact(message, token)}", err=True)
             ctx.exit(EXIT_ERROR)
         finally:
             settings = ctx.find_object(Settings)
@@ -102,7 +115,7 @@ class Group(click.Group):
 @click.option("--debug", is_flag=True, help="Show tracebacks (never the token).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 @click.option("--no-progress", is_flag=True, help="No progress bars.")
-@click.version_option(package_name="mailtrap-pandas")
+@click.version_option(package_name="mailtrap-pandas", prog_name="mailtrap-pandas")
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -372,11 +385,45 @@ def frame_options(func: F) -> F:
     return func
 
 
-@contextlib.contextmanager
-def _rejected_exit(ctx: click.Context, rejected: int) -> Iterator[None]:
-    yield
-    if rejected:
-        ctx.exit(EXIT_REJECTED)
+def _output_path(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """Check an output file's format before any work (a usage error, exit 2)."""
+    from .io import check_output_path
+
+    if value is None:
+        return None
+    try:
+        return check_output_path(value)
+    except MailtrapError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+def _import_summary(result: Any) -> dict[str, Any]:
+    """The counts of an ImportResult, for ``--json``."""
+    if hasattr(result, "summary"):
+        return dict(result.summary())
+    return {
+        "ok": bool(result.ok),
+        "imported": len(result.imported_index),
+        "created": int(result.created),
+        "updated": int(result.updated),
+        "over_limit": int(result.over_limit),
+        "rejected": int(result.rejected.index.nunique()),
+        "duplicates": len(result.duplicates),
+        "jobs": len(result.jobs),
+        "pending": int(result.pending),
+        "requests": int(result.requests),
+    }
+
+
+def _problems_text(df: Any, title: str, limit: int = 50) -> str:
+    """The first rows of a problems frame as an aligned table, for the terminal."""
+    if not len(df):
+        return ""
+    shown = df.head(limit).astype(object).where(df.head(limit).notna(), "")
+    more = len(df) - len(shown)
+    tail = f"\n... and {more:,} more" if more > 0 else ""
+    body = shown.to_string(max_colwidth=48)
+    return f"\n\n{title}:\n{body}{tail}"
 
 
 @cli.command()
@@ -385,6 +432,7 @@ def _rejected_exit(ctx: click.Context, rejected: int) -> Iterator[None]:
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
+    callback=_output_path,
     help="Write the failures table here (.csv, .parquet, .xlsx).",
 )
 @pass_settings
@@ -425,9 +473,11 @@ def validate(
         "unknown_columns": report.unknown_columns,
         "column_map": report.column_map,
     }
-    text = repr(report)
-    if len(report.failures):
-        text += "\n\n" + report.failures.head(50).to_string(index=False)
+    text = repr(report) + _problems_text(
+        report.failures.set_index("row"), "failures (row = the file's data row, from 0)"
+    )
+    if output is not None:
+        text += f"\n\nwrote {len(report.failures):,} failures to {output}"
     emit(settings, summary, text)
     if report.n_failed_rows:
         ctx.exit(EXIT_REJECTED)
@@ -439,6 +489,13 @@ def validate(
 @click.option(
     "--exclude-list-id", "exclude_list_ids", type=int, multiple=True, help="Remove from this list."
 )
+@click.option(
+    "--mode",
+    type=click.Choice(["upsert", "update_only", "create_only"]),
+    default="upsert",
+    show_default=True,
+    help="update_only/create_only take one export of the account first.",
+)
 @click.option("--chunk-size", type=click.IntRange(1, 50_000), default=50_000, show_default=True)
 @click.option("--journal", type=click.Path(dir_okay=False), help="Journal file (resume).")
 @click.option("--no-journal", is_flag=True, help="Do not keep a journal.")
@@ -448,6 +505,7 @@ def validate(
     "-o",
     "--rejected",
     type=click.Path(dir_okay=False, path_type=Path),
+    callback=_output_path,
     help="Write the rejected input rows here, ready to fix and re-import.",
 )
 @pass_settings
@@ -462,6 +520,7 @@ def import_(
     unknown: str,
     list_ids: tuple[int, ...],
     exclude_list_ids: tuple[int, ...],
+    mode: str,
     chunk_size: int,
     journal: str | None,
     no_journal: bool,
@@ -479,39 +538,63 @@ def import_(
     """
     from .bulk import import_contacts, to_import_payloads
     from .io import read_frame, write_frame
+    from .validate import validate as run_validate
 
     df = read_frame(file)
+    columns = _column_map(mapping)
     common: dict[str, Any] = {
         "list_ids": list(list_ids) or None,
         "exclude_list_ids": list(exclude_list_ids) or None,
-        "columns": _column_map(mapping),
+        "columns": columns,
         "chunk_size": chunk_size,
         "nulls": nulls,
         "dedupe": dedupe,
+        "unknown": unknown,
     }
     client = settings.client()
     if dry_run:
+        # Two GETs of the field definitions; no import request is sent.
+        policies: dict[str, Any] = {"dedupe": dedupe, "nulls": nulls, "unknown": unknown}
+        report = run_validate(df, client, columns=columns, **policies)
         sizes = [len(body) for body in to_import_payloads(df, client, **common)]
+        if rejected is not None:
+            failed_rows = report.failures["row"].dropna().unique()
+            write_frame(df[df.index.isin(failed_rows)], rejected)
         emit(
             settings,
-            {"dry_run": True, "requests": len(sizes), "bytes": sizes},
-            f"dry run: {len(sizes)} import request(s), {sum(sizes):,} bytes; nothing sent",
+            {
+                "dry_run": True,
+                "rows": report.n_rows,
+                "would_send": report.n_valid,
+                "rejected": report.n_failed_rows,
+                "duplicates": report.n_duplicates,
+                "requests": len(sizes),
+                "bytes": sizes,
+            },
+            f"dry run: {report.n_valid:,} of {report.n_rows:,} rows would be sent in "
+            f"{len(sizes)} import request(s), {sum(sizes):,} bytes; "
+            f"{report.n_failed_rows:,} rows rejected, {report.n_duplicates:,} duplicates "
+            "dropped; nothing sent" + _problems_text(report.failures.set_index("row"), "failures"),
         )
+        if report.n_failed_rows:
+            ctx.exit(EXIT_REJECTED)
         return
     journal_arg: Any = False if no_journal else (journal if journal else True)
     result = import_contacts(
         df,
         client,
-        unknown=unknown,
+        mode=mode,  # type: ignore[arg-type]
         journal=journal_arg,
         progress=settings.progress,
         wait=not no_wait,
         **common,
     )
+    text = repr(result) + _problems_text(result.rejected, "rejected rows")
     if rejected is not None:
-        write_frame(result.retry_frame(), rejected)
-    summary = result.summary() if hasattr(result, "summary") else {"result": repr(result)}
-    emit(settings, summary, repr(result))
+        retry = result.retry_frame()
+        write_frame(retry, rejected)
+        text += f"\n\nwrote {len(retry):,} rejected rows to {rejected}; fix them and import again"
+    emit(settings, _import_summary(result), text)
     if len(result.rejected):
         ctx.exit(EXIT_REJECTED)
 
@@ -522,6 +605,7 @@ def import_(
     "--output",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
+    callback=_output_path,
     help="Where to write the contacts (.csv, .parquet, .xlsx).",
 )
 @click.option("--list-id", "list_ids", type=int, multiple=True, help="Only these lists.")
@@ -539,14 +623,7 @@ def export(settings: Settings, output: Path, list_ids: tuple[int, ...], status: 
 
     filters: dict[str, Any] = {"list_ids": list(list_ids) or None, "status": status}
     df = read_export(settings.client(), progress=settings.progress, **filters)
-    if output.suffix.lower() in (".csv", ".tsv", ".xlsx", ".xls") and "list_ids" in df:
-        # Spreadsheets cannot hold lists: write them as "3;7" like the export file.
-        df = df.assign(
-            list_ids=df["list_ids"].map(
-                lambda ids: ";".join(str(i) for i in ids) if ids is not None else None
-            )
-        )
-    write_frame(df, output)
+    write_frame(df, output)  # spreadsheets get list_ids as "3;7", like the export file
     emit(
         settings,
         {"rows": len(df), "output": str(output)},
@@ -616,7 +693,8 @@ def events(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the per-row plan here.",
+    callback=_output_path,
+    help="Write the per-row plan here (.csv, .parquet, .xlsx).",
 )
 @click.option("--apply", "do_apply", is_flag=True, help="Apply the plan after showing it.")
 @pass_settings
@@ -649,11 +727,18 @@ def plan(
     )
     if output is not None:
         write_frame(the_plan.rows, output)
-    emit(settings, the_plan.summary(), repr(the_plan))
+    summary: dict[str, Any] = dict(the_plan.summary())
+    text = repr(the_plan)
+    if output is not None:
+        text += f"\nwrote the plan of {len(the_plan.rows):,} rows to {output}"
+    rejected = the_plan.counts().get("rejected", 0)
     if do_apply:
         result = the_plan.apply(progress=settings.progress)
-        emit(settings, {"applied": repr(result)}, repr(result))
-    if the_plan.counts().get("rejected", 0):
+        summary["applied"] = _import_summary(result)
+        text += "\n" + repr(result) + _problems_text(result.rejected, "rejected rows")
+        rejected += len(result.rejected)
+    emit(settings, summary, text)
+    if rejected:
         ctx.exit(EXIT_REJECTED)
 
 

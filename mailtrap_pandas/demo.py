@@ -7,8 +7,11 @@ It never touches a real account: the emulator runs in this process on
 from __future__ import annotations
 
 import tempfile
+import textwrap
+import time
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -29,62 +32,160 @@ def demo_frame() -> pd.DataFrame:
         return pd.read_csv(fh, dtype=str, keep_default_na=False)
 
 
+WIDTH = 78
+
+
 def _section(title: str) -> None:
-    print(f"\n=== {title} " + "=" * max(0, 70 - len(title)))
+    print(f"\n== {title} " + "=" * max(0, WIDTH - 4 - len(title)))
+
+
+def _note(text: str) -> None:
+    print(textwrap.fill(text, WIDTH, initial_indent="   ", subsequent_indent="   "))
+
+
+def _indent(text: str) -> str:
+    return textwrap.indent(text, "   ")
+
+
+def _clip(value: Any, width: int = 28) -> str:
+    text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+    return text if len(text) <= width else text[: width - 1] + "\u2026"
+
+
+def _failures_table(failures: pd.DataFrame) -> str:
+    """The failures with a CSV line number (header = line 1) an analyst can jump to."""
+    rows = failures.assign(
+        line=[int(r) + 2 if r is not None and not pd.isna(r) else "" for r in failures["row"]],
+        email=failures["email"].map(lambda v: _clip(v, 26)),
+        value=failures["value"].map(lambda v: repr(_clip(v, 20))),
+    )
+    return str(
+        rows[["line", "email", "column", "value", "message"]].to_string(
+            index=False, max_colwidth=50, justify="left"
+        )
+    )
+
+
+def _jobs_table(jobs: pd.DataFrame) -> str:
+    shown = jobs[["chunk", "rows", "import_id", "status", "created", "updated", "seconds"]]
+    return str(shown.to_string(index=False, formatters={"seconds": "{:.3f}".format}))
 
 
 def run_demo(*, progress: bool = True) -> None:
-    """Create fields and lists, validate a messy CSV, import it, export it back, summarize."""
+    """Create fields and lists, validate a messy CSV, import it, export it back, summarize.
+
+    Everything goes to stdout except the progress bars, which go to stderr.
+    """
     from .emulator import Emulator
     from .export import read_export
     from .validate import validate
 
-    with pd.option_context("display.width", 140, "display.max_columns", 12):
-        with Emulator() as emu, emu.client() as client, tempfile.TemporaryDirectory() as tmp:
-            _section("1. An emulated Mailtrap account")
-            print(f"emulator at {emu.url} (account {emu.account_id}); no real account is used")
-            for name, data_type, tag in DEMO_FIELDS:
-                client.fields.create(name, data_type, tag)  # type: ignore[arg-type]
-            newsletter = client.lists.create("Newsletter")
+    started = time.monotonic()
+    with (
+        pd.option_context("display.width", 160, "display.max_columns", 20),
+        Emulator() as emu,
+        emu.client() as client,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        print("mailtrap-pandas demo: a messy contacts CSV into Mailtrap and back, typed.")
+
+        _section("1. An emulated Mailtrap account")
+        _note(
+            f"An emulator runs in this process at {emu.url} (account {emu.account_id}), "
+            "with the API's documented rate limits; no real account is used."
+        )
+        for name, data_type, tag in DEMO_FIELDS:
+            client.fields.create(name, data_type, tag)  # type: ignore[arg-type]
+        newsletter = client.lists.create("Newsletter")
+        fields = pd.DataFrame(DEMO_FIELDS, columns=["field", "data_type", "merge_tag"])
+        print(_indent(fields.to_string(index=False)))
+        _note(f"and the list {newsletter['name']!r} (id {newsletter['id']}).")
+
+        _section("2. A messy contacts file")
+        df = demo_frame()
+        _note(
+            f"demo_contacts.csv: {len(df)} rows x {len(df.columns)} columns, read as text "
+            "(dtype=str) so that zip 00501 keeps its leading zero. Typos in emails, "
+            "duplicates differing in case, blanks, 'N/A', dates in several formats, "
+            "numbers as text:"
+        )
+        head = df.head(8).map(_clip)
+        print(_indent(head.set_axis(pd.RangeIndex(2, 2 + len(head), name="line")).to_string()))
+
+        _section("3. Validate against the account's live fields (nothing is sent)")
+        report = validate(df, client)
+        print(_indent(repr(report)))
+        print("\n   column map (file column -> merge tag):")
+        width = max(len(str(c)) for c in report.column_map)
+        for col, tag in report.column_map.items():
+            kind = report.fields.get(tag, "email")
+            print(f"     {str(col):<{width}}  ->  {tag} ({kind})")
+        if len(report.failures):
             print(
-                f"created {len(DEMO_FIELDS)} custom fields and list {newsletter['id']} "
-                f"({newsletter['name']})"
+                f"\n   {len(report.failures)} failures (line = line in the CSV file; "
+                "report.failures has them all, with a reason code):"
             )
-
-            _section("2. A messy contacts file")
-            df = demo_frame()
-            print(f"{len(df)} rows x {len(df.columns)} columns: {', '.join(df.columns)}")
-            print(df.head(6).to_string())
-
-            _section("3. Validate against the account's live fields")
-            report = validate(df, client)
-            print(repr(report))
-            print("column map:", report.column_map)
-            if len(report.failures):
-                print(report.failures.to_string(index=False, max_colwidth=40))
-
-            _section("4. Import the valid rows (chunked, paced, journaled)")
-            result = df.mailtrap.import_contacts(
-                client,
-                list_ids=[newsletter["id"]],
-                chunk_size=20,
-                progress=progress,
-                journal=Path(tmp) / "journal.sqlite",
+            print(_indent(_failures_table(report.failures)))
+        if len(report.duplicates):
+            print(
+                "\n   duplicates dropped (emails are case-insensitive; the last occurrence wins):"
             )
-            print(repr(result))
-            print(result.jobs.to_string(index=False))
+            dups = report.duplicates.assign(
+                line=report.duplicates["row"].astype(int) + 2,
+                kept_line=report.duplicates["kept_row"].astype(int) + 2,
+            )
+            print(_indent(dups[["line", "email", "kept_line"]].to_string(index=False)))
 
-            _section("5. Export back into a typed frame")
-            contacts = read_export(client, list_ids=[newsletter["id"]], progress=progress)
-            print(contacts.head(8).to_string(index=False, max_colwidth=30))
-            print("\ndtypes:")
-            print(contacts.dtypes.to_string())
+        _section("4. Import the valid rows (chunked, paced, journaled)")
+        _note(
+            "Chunks of 20 rows here (50,000 in real use); the progress bar is on stderr. "
+            "Rows that fail validation are never sent."
+        )
+        result = df.mailtrap.import_contacts(
+            client,
+            list_ids=[newsletter["id"]],
+            chunk_size=20,
+            progress=progress,
+            journal=Path(tmp) / "journal.sqlite",
+        )
+        print(_indent(repr(result)))
+        print()
+        print(_indent(_jobs_table(result.jobs)))
+        retry = result.retry_frame()
+        _note(
+            f"result.retry_frame() holds the {len(retry)} rejected rows with their original "
+            "columns and values, ready to fix and import again."
+        )
 
-            _section("Summary")
-            print(f"input rows           {len(df)}")
-            print(f"valid after checks   {report.n_valid}")
-            print(f"rejected locally     {report.n_failed_rows}")
-            print(f"duplicates merged    {report.n_duplicates}")
-            print(f"created / updated    {result.created} / {result.updated}")
-            print(f"contacts in the list {len(contacts)}")
-            print(f"requests sent        {client.stats['requests']}")
+        _section("5. Export back into a typed frame")
+        contacts = read_export(client, list_ids=[newsletter["id"]], progress=progress)
+        shown = [c for c in contacts.columns if c not in ("id", "created_at", "updated_at")]
+        picked = contacts.sort_values("email").set_index("email")[shown[1:]]
+        interesting = picked.loc[
+            picked.index.str.contains(
+                "chloe|mia.garcia|noor.muller|sven.rossi|ann.smith", case=False
+            )
+        ]
+        _note("A few rows: the email normalized, the leading zero kept, 'N/A' and blanks as <NA>:")
+        print(_indent(interesting.to_string()))
+        print("\n   dtypes (from the account's field types):")
+        print(_indent(contacts.dtypes.to_string()))
+
+        _section("Summary")
+        summary = [
+            ("input rows", len(df)),
+            ("valid after checks", report.n_valid),
+            ("rejected locally", report.n_failed_rows),
+            ("duplicates merged", report.n_duplicates),
+            ("created / updated", f"{result.created} / {result.updated}"),
+            ("rejected by the server", int((result.rejected["stage"] == "server").sum())),
+            ("contacts in the list", len(contacts)),
+            ("HTTP requests", client.stats["requests"]),
+            ("seconds", f"{time.monotonic() - started:.1f}"),
+        ]
+        for label, value in summary:
+            print(f"   {label:<24}{value:>8}")
+        print(
+            "\nNext: export MAILTRAP_API_TOKEN=... and run "
+            "`mailtrap-pandas validate your.csv` on your own file."
+        )

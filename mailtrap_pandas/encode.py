@@ -19,6 +19,7 @@ round-trip form, so ``json.loads(body)`` gives back exactly the frame's values.
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -214,18 +215,23 @@ def _row_bytes(rows: pa.Array) -> memoryview:
 def _body(part: pd.DataFrame, fields: Mapping[str, str], suffix: str) -> bytes:
     """``{"contacts":[row,row,...]}`` built in slices of a few thousand rows.
 
-    Working on slices keeps the Arrow intermediates small: the peak memory of a
-    chunk is its finished pieces plus the final body (about two bodies).
+    Each slice's rows are copied into one growing buffer and their Arrow arrays
+    freed at once, so the peak of a chunk is about one body plus the
+    intermediates of one slice. (Keeping every slice until a final ``join``
+    held two bodies: the slices and the joined copy.)
     """
-    # Views keep their Arrow buffers alive until the join: one copy in all.
-    pieces: list[bytes | memoryview] = [_HEAD]
+    out = io.BytesIO()
+    out.write(_HEAD)
     for begin in range(0, len(part), _SLICE):
-        pieces.append(_row_bytes(_rows(part.iloc[begin : begin + _SLICE], fields, suffix)))
-    if len(pieces) > 1:
-        pieces[-1] = pieces[-1][:-1]  # drop the last row's comma
-    pieces.append(_TAIL)
-    body = b"".join(pieces)
-    return body
+        rows = _rows(part.iloc[begin : begin + _SLICE], fields, suffix)
+        with _row_bytes(rows) as view:
+            out.write(view)
+        del rows
+    if len(part):
+        out.seek(-1, io.SEEK_END)  # overwrite the last row's comma
+    out.write(_TAIL)
+    # getvalue() hands over BytesIO's own buffer (shrunk in place), not a copy.
+    return out.getvalue()
 
 
 def encode_chunks(
@@ -283,10 +289,15 @@ def encode_chunks(
     for number, begin in enumerate(range(0, len(valid), size), start=start):
         part = valid.iloc[begin : begin + size]
         body = _body(part, fields, suffix)
-        yield Chunk(
+        chunk = Chunk(
             number=number,
             index=part.index,
             emails=part["email"],
             body=body,
             sha256=hashlib.sha256(body).hexdigest(),
         )
+        # Drop our references before building the next body: otherwise the previous
+        # body stays alive next to the new one (the caller decides when it goes).
+        del body
+        yield chunk
+        del chunk

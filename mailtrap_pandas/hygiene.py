@@ -60,12 +60,21 @@ def fingerprint(snapshot: pd.DataFrame) -> str:
 
 
 def _as_text(column: pd.Series) -> pd.Series:
-    """A column as text for hashing; list columns (``list_ids``) as sorted ``;``-joined ids."""
-    if column.dtype == object or "list<" in str(column.dtype):
-        return pd.Series(
-            [";".join(map(str, sorted(_id_set(v)))) for v in column.tolist()], dtype=object
-        ).reset_index(drop=True)
-    return column.astype("string").fillna("\x00NA").astype(object).reset_index(drop=True)
+    """A column as text for hashing; list cells (``list_ids``) as sorted ``;``-joined ids."""
+    if "list<" in str(column.dtype) or column.dtype == object:
+        return pd.Series([_cell_text(v) for v in column.tolist()], dtype=object)
+    return column.astype("string").fillna(_NA_TEXT).astype(object).reset_index(drop=True)
+
+
+_NA_TEXT = "\x00NA"  # cannot come out of an export cell, so <NA> never equals a value
+
+
+def _cell_text(value: Any) -> str:
+    if isinstance(value, list | tuple | np.ndarray):
+        return ";".join(map(str, sorted(_id_set(value))))
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return _NA_TEXT
+    return str(value)
 
 
 def _id_set(value: Any) -> frozenset[int]:

@@ -8,16 +8,44 @@ export of untrusted contact data never runs a formula.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .errors import InputError
 
-__all__ = ["neutralize_formulas", "read_frame", "write_frame"]
+__all__ = ["check_output_path", "neutralize_formulas", "read_frame", "write_frame"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SPREADSHEET_SUFFIXES = {".csv", ".tsv", ".xlsx", ".xls"}
+_OUTPUT_SUFFIXES = (".csv", ".tsv", ".parquet", ".xlsx", ".jsonl", ".ndjson")
+
+
+def check_output_path(path: str | Path) -> Path:
+    """Check, before any work, that :func:`write_frame` can write ``path``.
+
+    Raises
+    ------
+    InputError
+        The suffix names no supported format, or ``.xlsx`` without openpyxl.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in _OUTPUT_SUFFIXES:
+        raise InputError(
+            f"{path.name}: unsupported output type {suffix or '(no suffix)'!r}; "
+            "use .csv, .tsv, .parquet, .xlsx or .jsonl"
+        )
+    if suffix == ".xlsx":
+        if importlib.util.find_spec("openpyxl") is None:
+            raise InputError(
+                f"writing {path.name} needs openpyxl, which is not installed: "
+                "pip install openpyxl (or write .csv or .parquet)"
+            )
+    return path
 
 
 def read_frame(path: str | Path) -> pd.DataFrame:
@@ -37,15 +65,39 @@ def read_frame(path: str | Path) -> pd.DataFrame:
     )
     if suffix in (".csv", ".tsv", ".txt"):
         sep = "\t" if suffix == ".tsv" else ","
-        return pd.read_csv(path, dtype=str, keep_default_na=False, sep=sep)
+        try:
+            # utf-8-sig: a CSV saved by Excel starts with a byte-order mark.
+            return pd.read_csv(
+                path, dtype=str, keep_default_na=False, sep=sep, encoding="utf-8-sig"
+            )
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                "save it as 'CSV UTF-8' and try again"
+            ) from None
+        except pd.errors.EmptyDataError:
+            raise InputError(f"{path.name} is empty: no header row, no data") from None
     if suffix == ".parquet":
-        return pd.read_parquet(path)
+        try:
+            return pd.read_parquet(path)
+        except TypeError:
+            # pandas cannot rebuild some dtypes it wrote itself (a pyarrow list
+            # column such as an export's list_ids): read past its metadata.
+            import pyarrow.parquet as pq
+
+            table = pq.read_table(path)
+            frame: pd.DataFrame = table.to_pandas(
+                ignore_metadata=True,
+                types_mapper=lambda t: pd.ArrowDtype(t) if pa.types.is_list(t) else None,
+            )
+            return frame
     if suffix in (".xlsx", ".xls"):
         try:
             return pd.read_excel(path, dtype=str)
         except ImportError as exc:
             raise InputError(
-                f"reading {path.name} needs openpyxl: pip install openpyxl ({exc})"
+                f"reading {path.name} needs openpyxl, which is not installed: "
+                f"pip install openpyxl, or save the sheet as CSV ({exc})"
             ) from None
     if suffix in (".jsonl", ".ndjson"):
         return pd.read_json(path, lines=True, dtype=False)
@@ -72,17 +124,52 @@ def neutralize_formulas(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _is_list_column(col: pd.Series) -> bool:
+    dtype = col.dtype
+    if isinstance(dtype, pd.ArrowDtype):
+        return bool(
+            pa.types.is_list(dtype.pyarrow_dtype) or pa.types.is_large_list(dtype.pyarrow_dtype)
+        )
+    if not pd.api.types.is_object_dtype(dtype):
+        return False
+    first = col.dropna()
+    return not first.empty and isinstance(first.iloc[0], (list, tuple, np.ndarray))
+
+
+def _flatten_for_spreadsheet(df: pd.DataFrame, *, excel: bool) -> pd.DataFrame:
+    """List cells as ``"3;7"`` (a spreadsheet cannot hold lists); for Excel, naive UTC times."""
+    out = df.copy()
+    for name in out.columns:
+        col = out[name]
+        if _is_list_column(col):
+            joined = col.map(lambda v: ";".join(str(i) for i in v), na_action="ignore")
+            out[name] = joined.astype("string")
+        elif excel and isinstance(col.dtype, pd.DatetimeTZDtype):
+            out[name] = col.dt.tz_convert("UTC").dt.tz_localize(None)
+    return out
+
+
 def write_frame(df: pd.DataFrame, path: str | Path, *, index: bool = False) -> Path:
-    """Write ``df`` in the format its suffix names (CSV, TSV, Parquet, Excel, JSON lines)."""
-    path = Path(path)
+    """Write ``df`` in the format its suffix names (CSV, TSV, Parquet, Excel, JSON lines).
+
+    For CSV, TSV and Excel, list cells are joined as ``"3;7"`` and text that a
+    spreadsheet would run as a formula is neutralized.
+    """
+    path = check_output_path(path)
     suffix = path.suffix.lower()
     if suffix in _SPREADSHEET_SUFFIXES:
-        df = neutralize_formulas(df)
+        df = neutralize_formulas(_flatten_for_spreadsheet(df, excel=suffix == ".xlsx"))
     if suffix == ".csv":
         df.to_csv(path, index=index)
     elif suffix == ".tsv":
         df.to_csv(path, index=index, sep="\t")
     elif suffix == ".parquet":
+        # pandas cannot read back the metadata it writes for a pyarrow list
+        # column (an export's list_ids): store such columns as plain lists.
+        lists = [n for n in df.columns if isinstance(df[n].dtype, pd.ArrowDtype)]
+        lists = [n for n in lists if _is_list_column(df[n])]
+        if lists:
+            df = df.astype({n: object for n in lists})
         df.to_parquet(path, index=index)
     elif suffix in (".xlsx", ".xls"):
         try:

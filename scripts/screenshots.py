@@ -80,7 +80,7 @@ def execute(path: Path, workdir: Path) -> Any:
 
     for name in [n for n in os.environ if n.startswith("MAILTRAP_")]:
         del os.environ[name]  # never a real account, whatever the shell has
-    nb = nbformat.read(path, as_version=4)
+    nb = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
     NotebookClient(
         nb,
         timeout=180,
@@ -133,7 +133,7 @@ def _page(title: str, body: str) -> str:
 def render(nb: Any, title: str) -> str:
     """The executed notebook as one HTML page (nbconvert's when installed)."""
     try:
-        from nbconvert import HTMLExporter
+        from nbconvert import HTMLExporter  # type: ignore[import-not-found]
     except ImportError:
         pass
     else:

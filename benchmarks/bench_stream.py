@@ -1,0 +1,175 @@
+"""Peak memory of streaming a 5,000,000-row Parquet file through validate + encode.
+
+Run: ``.venv/bin/python -m benchmarks bench_stream`` (or ``make bench``).
+
+The file (email + 6 fields: text, text, integer, float, boolean, date, ~10%
+missing) is written to a temporary folder. Each measurement runs in its own
+SUBPROCESS, so its peak RSS (``ru_maxrss``) is that of the work alone:
+
+- ``stream``: ``to_import_payloads(path)``: the Parquet file is read with
+  ``ParquetFile.iter_batches`` (``chunk_size`` rows at a time), validated and
+  encoded batch by batch; each body is dropped once "sent". This is the client
+  side of ``import_contacts(path)``: the submit/poll loop adds no per-row state.
+- ``whole``: the baseline an analyst would write: ``pd.read_parquet`` of the
+  whole file, then validate + encode the frame.
+- ``idle``: the interpreter with pandas, pyarrow and the package imported.
+
+Why not against the emulator: it keeps every contact in SQLite with indexes in
+the same process tree; at 5,000,000 contacts its own memory and time dwarf the
+client's, which is what this measures. ``import_contacts`` against the emulator
+is covered by ``tests/integration/test_import_sources.py``.
+
+Streams remember every email seen (cross-piece dedupe), so the streaming peak
+grows with the number of unique emails (about 100 bytes each), not with the
+width of the rows; the figures show both that and the Parquet and frame sizes.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+FIELDS = [
+    {"name": "First name", "data_type": "text", "merge_tag": "first_name"},
+    {"name": "Company", "data_type": "text", "merge_tag": "company"},
+    {"name": "Age", "data_type": "integer", "merge_tag": "age"},
+    {"name": "Score", "data_type": "float", "merge_tag": "score"},
+    {"name": "VIP", "data_type": "boolean", "merge_tag": "vip"},
+    {"name": "Signup", "data_type": "date", "merge_tag": "signup"},
+]
+CHUNK = 50_000
+_BATCH = 250_000  # rows generated at a time while writing the file
+
+CHILD = r"""
+import json, resource, sys, time
+mode, path, fields = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+import pandas as pd, pyarrow as pa
+from mailtrap_pandas import Client
+from mailtrap_pandas.bulk import to_import_payloads
+# Never contacted: the field definitions are given, so nothing is fetched.
+client = Client("bench", account_id=1, base_url="http://127.0.0.1:9", rate_limit=None)
+out = {"mode": mode}
+t0 = time.perf_counter()
+bodies = bytes_ = 0
+if mode != "idle":
+    if mode == "whole":
+        source = pd.read_parquet(path, dtype_backend="numpy_nullable")
+        out["frame_mb"] = float(source.memory_usage(deep=True).sum()) / 1e6
+    else:
+        source = path
+    for body in to_import_payloads(source, client, chunk_size=%d, fields=fields, dedupe="first"):
+        bodies += 1
+        bytes_ += len(body)
+        del body
+out["seconds"] = time.perf_counter() - t0
+out["bodies"] = bodies
+out["body_mb_total"] = bytes_ / 1e6
+out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(out))
+""" % CHUNK  # noqa: UP031 - a script template; no f-string braces to escape
+
+
+def write_file(path: Path, n_rows: int, seed: int = 0) -> None:
+    """Write ``n_rows`` contacts in row groups, never holding the whole table."""
+    rng = np.random.default_rng(seed)
+    names = np.array(["Ann", "Bob", 'Zoë "Z"', "Łukasz", "Mary-Jane", "O'Neil", "李", "x\\y"])
+    epoch = np.datetime64("1970-01-01")
+    writer: pq.ParquetWriter | None = None
+    try:
+        for start in range(0, n_rows, _BATCH):
+            n = min(_BATCH, n_rows - start)
+
+            def holes(values: Any, type_: pa.DataType, n: int = n) -> pa.Array:
+                return pa.array(values, type_, mask=rng.random(n) < 0.1)
+
+            days = rng.integers(0, 20_000, n)
+            table = pa.table(
+                {
+                    "email": pa.array([f"user{i}@example.com" for i in range(start, start + n)]),
+                    "first_name": holes(names[rng.integers(0, len(names), n)], pa.string()),
+                    "company": holes(
+                        np.char.add("Company ", rng.integers(0, 10**6, n).astype(str)),
+                        pa.string(),
+                    ),
+                    "age": holes(rng.integers(18, 90, n), pa.int64()),
+                    "score": holes(rng.random(n), pa.float64()),
+                    "vip": holes(rng.random(n) < 0.3, pa.bool_()),
+                    "signup": holes((epoch + days).astype("datetime64[D]"), pa.date32()),
+                }
+            )
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            writer.write_table(table, row_group_size=CHUNK)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def measure(mode: str, path: Path) -> dict[str, Any]:
+    """Run one measurement in a fresh interpreter and return its figures."""
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, mode, str(path), json.dumps(FIELDS)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def run(n_rows: int = 5_000_000) -> dict[str, float]:
+    """Write the file, measure idle / stream / whole in subprocesses; print and return."""
+    with tempfile.TemporaryDirectory(prefix="bench-stream-") as tmp:
+        path = Path(tmp) / "contacts.parquet"
+        t0 = time.perf_counter()
+        write_file(path, n_rows)
+        written = time.perf_counter() - t0
+        file_mb = path.stat().st_size / 1e6
+        idle = measure("idle", path)
+        stream = measure("stream", path)
+        whole = measure("whole", path)
+    above_stream = stream["peak_rss_mb"] - idle["peak_rss_mb"]
+    above_whole = whole["peak_rss_mb"] - idle["peak_rss_mb"]
+    out: dict[str, float] = {
+        "rows": float(n_rows),
+        "parquet_mb": file_mb,
+        "frame_mb": whole["frame_mb"],
+        "idle_rss_mb": idle["peak_rss_mb"],
+        "stream_peak_rss_mb": stream["peak_rss_mb"],
+        "stream_above_idle_mb": above_stream,
+        "stream_s": stream["seconds"],
+        "whole_peak_rss_mb": whole["peak_rss_mb"],
+        "whole_above_idle_mb": above_whole,
+        "whole_s": whole["seconds"],
+        "stream_vs_whole": above_stream / above_whole if above_whole else 0.0,
+        "bodies": float(stream["bodies"]),
+        "same_bytes": float(stream["body_mb_total"] == whole["body_mb_total"]),
+    }
+    print(f"stream a {n_rows:,}-row Parquet file ({file_mb:.0f} MB, written in {written:.0f} s)")
+    print(f"  through validate + encode, {CHUNK:,}-row bodies, peak RSS per subprocess:")
+    print(f"  idle interpreter              {idle['peak_rss_mb']:8.0f} MB")
+    print(
+        f"  streamed (iter_batches)       {stream['peak_rss_mb']:8.0f} MB "
+        f"(+{above_stream:.0f} MB, {stream['seconds']:.0f} s)"
+    )
+    print(
+        f"  whole (read_parquet)          {whole['peak_rss_mb']:8.0f} MB "
+        f"(+{above_whole:.0f} MB, {whole['seconds']:.0f} s; the frame alone "
+        f"{whole['frame_mb']:.0f} MB)"
+    )
+    print(f"  streamed / whole (above idle) {out['stream_vs_whole']:8.2f}")
+    print(f"  same bodies: {bool(out['same_bytes'])} ({stream['bodies']} bodies)")
+    return out
+
+
+if __name__ == "__main__":
+    run()
