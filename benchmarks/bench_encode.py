@@ -164,20 +164,22 @@ def run(n_rows: int = 1_000_000) -> dict[str, float]:
     # RSS includes what the allocators keep cached after a free; count the bytes really
     # held instead: Python objects (tracemalloc) + Arrow buffers (the pool's high-water
     # mark). The sum of the two peaks is an upper bound of the true peak.
-    pool = pa.default_memory_pool()
+    # A proxy pool counts only what is allocated while it is the default: its
+    # max_memory() is the high-water mark of the encoder's own Arrow buffers.
+    default = pa.default_memory_pool()
+    pool = pa.proxy_memory_pool(default)
     gc.collect()
-    pool.release_unused()
-    arrow_base = pa.total_allocated_bytes()
     tracemalloc.start()
     py_base = tracemalloc.get_traced_memory()[0]
-    arrow_peak = arrow_base
-    for chunk in encode_chunks(df, FIELDS, chunk_size=CHUNK):
-        arrow_peak = max(arrow_peak, pool.max_memory())
-        del chunk
+    pa.set_memory_pool(pool)
+    try:
+        for chunk in encode_chunks(df, FIELDS, chunk_size=CHUNK):
+            del chunk
+    finally:
+        pa.set_memory_pool(default)
     py_peak = tracemalloc.get_traced_memory()[1] - py_base
     tracemalloc.stop()
-    # max_memory() is a process-wide high-water mark: only trust it when this run raised it.
-    arrow_above = max(0, pool.max_memory() - arrow_base)
+    arrow_above = pool.max_memory()
     held = py_peak + arrow_above
     # The machine may be shared: time ours twice more and keep the best (memory from run 1).
     for _ in range(2):

@@ -49,7 +49,8 @@ FIELDS = [
 CHUNK = 50_000
 _BATCH = 250_000  # rows generated at a time while writing the file
 
-CHILD = r"""
+CHILD = (
+    r"""
 import json, resource, sys, time
 mode, path, fields = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 import pandas as pd, pyarrow as pa
@@ -66,7 +67,8 @@ if mode != "idle":
         out["frame_mb"] = float(source.memory_usage(deep=True).sum()) / 1e6
     else:
         source = path
-    for body in to_import_payloads(source, client, chunk_size=%d, fields=fields, dedupe="first"):
+    kw = {"chunk_size": CHUNK_SIZE, "fields": fields, "dedupe": "first"}
+    for body in to_import_payloads(source, client, **kw):
         bodies += 1
         bytes_ += len(body)
         del body
@@ -75,7 +77,8 @@ out["bodies"] = bodies
 out["body_mb_total"] = bytes_ / 1e6
 out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(out))
-""" % CHUNK  # noqa: UP031 - a script template; no f-string braces to escape
+"""
+).replace("CHUNK_SIZE", str(CHUNK))
 
 
 def write_file(path: Path, n_rows: int, seed: int = 0) -> None:

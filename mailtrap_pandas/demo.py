@@ -56,19 +56,27 @@ def _failures_table(failures: pd.DataFrame) -> str:
     """The failures with a CSV line number (header = line 1) an analyst can jump to."""
     rows = failures.assign(
         line=[int(r) + 2 if r is not None and not pd.isna(r) else "" for r in failures["row"]],
-        email=failures["email"].map(lambda v: _clip(v, 26)),
+        email=failures["email"].map(lambda v: _clip(v, 28)),
         value=failures["value"].map(lambda v: repr(_clip(v, 20))),
     )
-    return str(
-        rows[["line", "email", "column", "value", "message"]].to_string(
-            index=False, max_colwidth=50, justify="left"
-        )
-    )
+    return _text_table(rows, ["line", "email", "column", "value", "message"])
+
+
+def _text_table(df: pd.DataFrame, columns: list[str], max_width: int = 60) -> str:
+    """A left-aligned plain-text table (pandas right-aligns text, hard to scan)."""
+    cells = [[_clip(v, max_width) for v in df[c]] for c in columns]
+    widths = [max([len(c), *map(len, col)]) for c, col in zip(columns, cells, strict=True)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in zip(*cells, strict=True):
+        lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    return "\n".join(lines)
 
 
 def _jobs_table(jobs: pd.DataFrame) -> str:
     shown = jobs[["chunk", "rows", "import_id", "status", "created", "updated", "seconds"]]
-    return str(shown.to_string(index=False, formatters={"seconds": "{:.3f}".format}))
+    columns = [str(c) for c in shown.columns]
+    return _text_table(shown.assign(seconds=shown["seconds"].map("{:.3f}".format)), columns)
 
 
 def run_demo(*, progress: bool = True) -> None:
@@ -107,10 +115,10 @@ def run_demo(*, progress: bool = True) -> None:
             f"demo_contacts.csv: {len(df)} rows x {len(df.columns)} columns, read as text "
             "(dtype=str) so that zip 00501 keeps its leading zero. Typos in emails, "
             "duplicates differing in case, blanks, 'N/A', dates in several formats, "
-            "numbers as text:"
+            "numbers as text. The first rows, numbered by CSV line:"
         )
         head = df.head(8).map(_clip)
-        print(_indent(head.set_axis(pd.RangeIndex(2, 2 + len(head), name="line")).to_string()))
+        print(_indent(head.set_axis(pd.RangeIndex(2, 2 + len(head))).to_string()))
 
         _section("3. Validate against the account's live fields (nothing is sent)")
         report = validate(df, client)
@@ -134,7 +142,7 @@ def run_demo(*, progress: bool = True) -> None:
                 line=report.duplicates["row"].astype(int) + 2,
                 kept_line=report.duplicates["kept_row"].astype(int) + 2,
             )
-            print(_indent(dups[["line", "email", "kept_line"]].to_string(index=False)))
+            print(_indent(_text_table(dups, ["line", "email", "kept_line"])))
 
         _section("4. Import the valid rows (chunked, paced, journaled)")
         _note(

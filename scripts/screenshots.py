@@ -206,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     browser = find_browser()
     args.out.mkdir(parents=True, exist_ok=True)
+    failed = 0
     for name in NOTEBOOKS:
         stem = Path(name).stem
         print(f"executing notebooks/{name} against the emulator ...", flush=True)
@@ -232,8 +233,9 @@ def main(argv: list[str] | None = None) -> int:
         for shot in shots:
             print(f"  wrote {shot.relative_to(ROOT) if shot.is_relative_to(ROOT) else shot}")
         if errors:
-            print(f"  WARNING: {len(errors)} cell(s) raised: {', '.join(errors)}", file=sys.stderr)
-    return 0
+            print(f"  ERROR: {len(errors)} cell(s) raised: {', '.join(errors)}", file=sys.stderr)
+            failed += 1
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

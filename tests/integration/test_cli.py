@@ -333,9 +333,7 @@ def test_import_mode_and_journal(env: Any, tmp_path: Path) -> None:
     assert journal.exists()
     again = as_json("--no-progress", "import", str(f), "--journal", str(journal))
     assert imports_accepted(env) == 1 and again["created"] == 3  # resumed, not resent
-    updated = as_json(
-        "--no-progress", "import", str(f), "--mode", "update_only", "--no-journal"
-    )
+    updated = as_json("--no-progress", "import", str(f), "--mode", "update_only", "--no-journal")
     assert updated["rejected"] == 0
 
 
@@ -509,8 +507,10 @@ def test_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
     for line in [
         "no real account is used",
         "Validate against the account's live fields",
-        "invalid_email",
-        "ambiguous_boolean",
+        "10 failures (line = line in the CSV file",
+        "not a valid email address",
+        "not a clear boolean",
+        "duplicates dropped",
         "Import the valid rows",
         "Export back into a typed frame",
         "dtypes",

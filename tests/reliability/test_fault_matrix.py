@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mailtrap_pandas import retry
 from mailtrap_pandas.bulk import import_contacts
 from mailtrap_pandas.emulator import Emulator
 from mailtrap_pandas.errors import MailtrapError
@@ -118,6 +119,13 @@ def data() -> Data:
     # Three full chunks exactly: the expected accepted counts below rely on it.
     assert built.distinct_valid == 3 * CHUNK
     return built
+
+
+@pytest.fixture(autouse=True)
+def short_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Retry back-off 10x shorter: the matrix checks what is retried and what is not, and
+    # what it costs in requests; tests/unit/test_retry.py covers the delays themselves.
+    monkeypatch.setattr(retry, "BASE_DELAY", retry.BASE_DELAY / 10)
 
 
 @pytest.fixture
@@ -336,6 +344,7 @@ import sys
 import pandas as pd
 
 from mailtrap_pandas import Client
+from mailtrap_pandas import retry
 from mailtrap_pandas.bulk import import_contacts
 
 url, token, account, journal, frame, chunk = sys.argv[1:7]
