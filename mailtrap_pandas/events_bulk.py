@@ -31,6 +31,7 @@ from .client import Client, ensure_client
 from .errors import APIError, InputError, NotFoundError, TransportError
 from .journal import resolve_journal_path
 from .progress import progress_bar
+from .reprs import BAD, GOOD, PLAIN, WARN, counts, heading, note, plural, section, table
 
 __all__ = ["EventsResult", "send_events"]
 
@@ -163,12 +164,34 @@ class EventsResult:
         )
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<td>{v}</td>" for v in self.summary().values())
-        cols = "".join(f"<th>{k}</th>" for k in self.summary())
-        html = f"<b>EventsResult</b><table><tr>{cols}</tr><tr>{head}</tr></table>"
+        problems = len(self.failed) + len(self.uncertain)
+        verdict = f"{plural(self.sent, 'event')} sent" + (
+            f", {plural(problems, 'row')} need a look" if problems else ""
+        )
+        parts = [
+            heading("EventsResult", self.ok, verdict),
+            counts(
+                [
+                    ("rows", self.rows, PLAIN),
+                    ("sent", self.sent, GOOD),
+                    ("already sent", self.skipped, PLAIN),
+                    ("failed", len(self.failed), BAD),
+                    ("uncertain", len(self.uncertain), WARN),
+                ]
+            ),
+        ]
         if len(self.failed):
-            html += "<p>Failed rows</p>" + self.failed.head(20).to_html()
-        return html
+            parts += [
+                section("Failed rows (<code>.failed</code>)"),
+                table(self.failed, index="row", bad=["reason"], what="failed rows"),
+            ]
+        if len(self.uncertain):
+            parts += [
+                section("Uncertain (<code>.uncertain</code>): may have been recorded"),
+                table(self.uncertain, index="row", what="rows"),
+                note("not repeated; pass <code>resend_uncertain=True</code> to send them again"),
+            ]
+        return "<div>" + "\n".join(parts) + "</div>"
 
 
 def _problems(rows: list[dict[str, Any]], index: list[Hashable] | None = None) -> pd.DataFrame:

@@ -12,6 +12,7 @@ fingerprint of the account: if anything changed since the snapshot, it refuses
 from __future__ import annotations
 
 import hashlib
+import html
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ import pandas as pd
 
 from .client import Client, ensure_client
 from .errors import InputError, MailtrapError
+from .reprs import BAD, GOOD, PLAIN, WARN, counts, heading, note, plural, section, table
 
 if TYPE_CHECKING:
     from .bulk import ImportResult
@@ -176,19 +178,57 @@ class Plan:
         return f"Plan(mode={self.mode!r}, rows={len(self.rows)}, {body})"
 
     def _repr_html_(self) -> str:
-        counts = self.counts()
-        head = "".join(f"<th>{k}</th>" for k in counts)
-        cells = "".join(f"<td>{v}</td>" for v in counts.values())
-        html = (
-            f"<b>Plan</b> (mode <code>{self.mode}</code>, {len(self.rows)} rows)"
-            f"<table><tr>{head}</tr><tr>{cells}</tr></table>"
+        n = self.counts()
+        todo = n["create"] + n["update"]
+        verdict = (
+            f"{plural(n['create'], 'create')}, {plural(n['update'], 'update')} to apply"
+            if todo
+            else "nothing to change"
         )
+        if n["rejected"]:
+            verdict += f"; {plural(n['rejected'], 'row')} rejected"
+        tones = {"create": GOOD, "update": GOOD, "rejected": BAD}
+        parts = [
+            heading("Plan", n["rejected"] == 0, verdict),
+            counts(
+                [(action, v, tones.get(action, PLAIN)) for action, v in n.items()],
+                hide_zero=["skipped", "duplicate", "rejected"],
+            ),
+            note(
+                f"mode {html.escape(self.mode)}; nothing was sent. <code>plan.apply()</code> "
+                "imports the creates and updates, and refuses if the account changed since "
+                "this plan's export."
+            ),
+        ]
         if len(self.changes):
-            html += "<p>Field changes (first 20)</p>" + self.changes.head(20).to_html(index=False)
+            changes = self.changes.sort_values("row", kind="stable")
+            parts.append(section("Field changes (<code>plan.changes</code>)"))
+            parts.append(
+                table(
+                    changes,
+                    numeric=["row"],
+                    code=["old", "new"],
+                    what="changes",
+                    where="plan.changes",
+                )
+            )
+        creates = self.rows[self.rows["action"] == "create"]
+        if len(creates):
+            parts.append(section("New contacts"))
+            parts.append(table(creates[["email"]], index="row", what="creates", where="plan.rows"))
         rejected = self.rows[self.rows["action"] == "rejected"]
         if len(rejected):
-            html += "<p>Rejected rows (first 20)</p>" + rejected.head(20).to_html()
-        return html
+            parts.append(section("Rejected rows"))
+            parts.append(
+                table(
+                    rejected[["email", "reason"]],
+                    index="row",
+                    bad=["reason"],
+                    what="rejected rows",
+                    where="plan.rows",
+                )
+            )
+        return "<div>" + "\n".join(parts) + "</div>"
 
     def to_apply(self) -> pd.DataFrame:
         """The input rows :meth:`apply` would import (creates and updates)."""
@@ -488,12 +528,35 @@ class SyncPlan:
         )
 
     def _repr_html_(self) -> str:
-        html = f"<b>{self.__repr__()}</b>"
+        verdict = (
+            "membership already matches"
+            if self.empty
+            else f"{plural(len(self.adds), 'add')}, {plural(len(self.removes), 'remove')} to apply"
+        )
+        parts = [
+            heading(f"SyncPlan for list {self.list_id}", len(self.rejected) == 0, verdict),
+            counts(
+                [
+                    ("add", len(self.adds), GOOD),
+                    ("remove", len(self.removes), WARN),
+                    ("unchanged", self.unchanged, PLAIN),
+                    ("rejected", len(self.rejected), BAD),
+                ],
+                hide_zero=["rejected"],
+            ),
+            note("nothing was sent; <code>sync.apply()</code> changes memberships only"),
+        ]
         if len(self.adds):
-            html += "<p>Adds (first 20)</p>" + self.adds.head(20).to_html()
+            adds = self.adds.assign(note=self.adds["exists"].map({True: "", False: "new contact"}))[
+                ["email", "note"]
+            ]
+            parts += [section("Adds (<code>sync.adds</code>)"), table(adds, what="adds")]
         if len(self.removes):
-            html += "<p>Removes (first 20)</p>" + self.removes.head(20).to_html()
-        return html
+            parts += [
+                section("Removes (<code>sync.removes</code>)"),
+                table(self.removes, what="removes"),
+            ]
+        return "<div>" + "\n".join(parts) + "</div>"
 
     def apply(
         self,

@@ -32,6 +32,7 @@ from .normalize import (
     normalize_emails,
     to_pandas,
 )
+from .reprs import BAD, GOOD, PLAIN, counts, heading, note, plural, section, table
 from .schema import FieldSpec, fetch_fields, fields_from_schema, normalize_fields
 
 if TYPE_CHECKING:
@@ -48,7 +49,6 @@ Unknown = Literal["report", "error", "ignore"]
 #: The columns of :attr:`ValidationReport.failures`, in order.
 FAILURE_COLUMNS = ["row", "email", "column", "value", "reason", "message"]
 _EMAIL_ALIASES = ("email", "e_mail", "email_address")
-_SHOWN = 20  # failures shown in the notebook repr
 
 
 @dataclass
@@ -115,115 +115,51 @@ class ValidationReport:
         )
 
     def _repr_html_(self) -> str:
-        def _plural(n: int, word: str) -> str:
-            return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-        esc = html.escape
-        cell = "padding:3px 10px;text-align:left;vertical-align:top;"
-        head = cell + "border-bottom:1px solid #999;font-weight:600;"
-        num = "padding:3px 10px;text-align:right;font-variant-numeric:tabular-nums;"
         bad = self.n_failed_rows > 0
-        colour = "#b71c1c" if bad else "#1b5e20"
         verdict = (
-            f"{self.n_failed_rows} failed of {self.n_rows} rows; they would be rejected"
+            f"{self.n_failed_rows:,} failed of {plural(self.n_rows, 'row')}; they would be rejected"
             if bad
-            else f"all {self.n_valid} rows can be imported"
-            + (f" ({_plural(self.n_duplicates, 'duplicate')} merged)" if self.n_duplicates else "")
+            else f"all {plural(self.n_valid, 'row')} can be imported"
         )
+        esc = html.escape
         parts = [
-            f'<div style="font-weight:600;margin-bottom:6px">ValidationReport '
-            f'<span style="color:{colour}">{"&#10007;" if bad else "&#10003;"} {esc(verdict)}'
-            "</span></div>"
+            heading("ValidationReport", not bad and self.ok, verdict),
+            counts(
+                [
+                    ("rows", self.n_rows, PLAIN),
+                    ("valid", self.n_valid, GOOD),
+                    ("failed rows", self.n_failed_rows, BAD if bad else PLAIN),
+                    ("duplicates dropped", self.n_duplicates, PLAIN),
+                    ("failures", len(self.failures), BAD if len(self.failures) else PLAIN),
+                ]
+            ),
+            note(
+                f"dedupe={esc(self.dedupe)}, nulls={esc(self.nulls)}, "
+                f"unknown={esc(self.unknown)}; nothing was sent"
+            ),
         ]
-        stats = [
-            ("rows", self.n_rows, "#212121"),
-            ("valid", self.n_valid, "#1b5e20"),
-            ("failed rows", self.n_failed_rows, "#b71c1c" if bad else "#212121"),
-            ("duplicates dropped", self.n_duplicates, "#212121"),
-            ("failures", len(self.failures), "#b71c1c" if len(self.failures) else "#212121"),
-        ]
-        parts.append(
-            '<table style="border-collapse:collapse;margin:2px 0 4px 0"><tr>'
-            + "".join(f'<th style="{head}">{esc(label)}</th>' for label, _, _ in stats)
-            + "</tr><tr>"
-            + "".join(f'<td style="{num}font-size:1.3em;color:{c}">{v:,}</td>' for _, v, c in stats)
-            + "</tr></table>"
-            f'<div style="color:#666;font-size:0.9em">dedupe={esc(self.dedupe)}, '
-            f"nulls={esc(self.nulls)}, unknown={esc(self.unknown)}; nothing was sent</div>"
-        )
         if not self.failures.empty:
-            shown = self.failures.head(_SHOWN)
-            more = len(self.failures) - len(shown)
-            caption = (
-                f"First {len(shown)} of {len(self.failures):,} failures (all in "
-                "<code>report.failures</code>)"
-                if more > 0
-                else "Failures (<code>report.failures</code>)"
-            )
-            names = ["row", "email", "column", "value", "reason", "message"]
-            rows = []
-            for rec in shown.itertuples(index=False):
-                values = dict(zip(shown.columns, rec, strict=True))
-                tds = []
-                for name in names:
-                    raw = values.get(name)
-                    text = "" if raw is None or (not isinstance(raw, str) and pd.isna(raw)) else raw
-                    text = str(text)
-                    if name == "value":
-                        if len(text) > 40:
-                            text = text[:39] + "\u2026"
-                        tds.append(
-                            f'<td style="{cell}"><code style="white-space:pre;'
-                            f'background:#fff3e0">{esc(repr(text)[1:-1])}</code></td>'
-                        )
-                    elif name == "row":
-                        tds.append(f'<td style="{num}">{esc(text)}</td>')
-                    elif name == "reason":
-                        tds.append(f'<td style="{cell}color:#b71c1c">{esc(text)}</td>')
-                    else:
-                        tds.append(f'<td style="{cell}">{esc(text)}</td>')
-                rows.append("<tr>" + "".join(tds) + "</tr>")
+            parts.append(section("Failures (<code>report.failures</code>)"))
             parts.append(
-                f'<div style="margin-top:10px;font-weight:600">{caption}</div>'
-                '<table style="border-collapse:collapse"><tr>'
-                + "".join(f'<th style="{head}">{n}</th>' for n in names)
-                + "</tr>"
-                + "".join(rows)
-                + "</table>"
-            )
-        if not self.duplicates.empty:
-            shown_dups = self.duplicates.head(5)
-            items = ", ".join(
-                f"row {esc(str(r))} ({esc(str(e))})"
-                + (f" &rarr; kept row {esc(str(k))}" if k is not None and not pd.isna(k) else "")
-                for r, e, k in zip(
-                    shown_dups["row"], shown_dups["email"], shown_dups["kept_row"], strict=True
+                table(
+                    self.failures,
+                    code=["value"],
+                    bad=["reason"],
+                    numeric=["row"],
+                    what="failures",
+                    where="report.failures",
                 )
             )
-            extra = len(self.duplicates) - len(shown_dups)
-            parts.append(
-                f'<div style="margin-top:10px"><b>Duplicates dropped</b>: {items}'
-                + (f" and {extra} more" if extra > 0 else "")
-                + "</div>"
-            )
-        mapping = "".join(
-            f'<tr><td style="{cell}">{esc(str(k))}</td><td style="{cell}">&rarr;</td>'
-            f'<td style="{cell}"><code>{esc(v)}</code></td>'
-            f'<td style="{cell}color:#666">{esc(self.fields.get(v, "email"))}</td></tr>'
-            for k, v in self.column_map.items()
+        if not self.duplicates.empty:
+            parts.append(section("Duplicates dropped (<code>report.duplicates</code>)"))
+            parts.append(table(self.duplicates, numeric=["row", "kept_row"], what="duplicates"))
+        mapping = pd.DataFrame(
+            [(str(k), "\u2192", v, self.fields.get(v, "email")) for k, v in self.column_map.items()]
+            + [(str(c), "\u2192", "not sent (no such field)", "") for c in self.unknown_columns],
+            columns=["file column", "", "merge tag", "type"],
         )
-        mapping += "".join(
-            f'<tr><td style="{cell}">{esc(str(c))}</td><td style="{cell}">&rarr;</td>'
-            f'<td style="{cell}color:#b71c1c" colspan="2">not sent (no such field)</td></tr>'
-            for c in self.unknown_columns
-        )
-        parts.append(
-            '<div style="margin-top:10px;font-weight:600">Column map</div>'
-            '<table style="border-collapse:collapse"><tr>'
-            f'<th style="{head}">file column</th><th style="{head}"></th>'
-            f'<th style="{head}">merge tag</th><th style="{head}">type</th></tr>'
-            f"{mapping}</table>"
-        )
+        parts.append(section("Column map"))
+        parts.append(table(mapping, code=["merge tag"], limit=len(mapping)))
         return "<div>" + "\n".join(parts) + "</div>"
 
     def raise_for_failures(self) -> None:

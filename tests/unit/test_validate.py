@@ -283,5 +283,5 @@ def test_html_repr_shows_counts_failures_and_map() -> None:
     df = pd.DataFrame({"email": [f"bad{i}" for i in range(30)], "note": 1})
     r = validate(df, fields=FIELDS)
     page = r._repr_html_()
-    assert "30 failed" in page and "First 20 of 30 failures" in page
+    assert "30 failed" in page and "first 20 of 30 failures" in page
     assert page.count("<tr>") >= 21 and "note" in page and "invalid_email" in page
