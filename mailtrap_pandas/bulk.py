@@ -219,6 +219,8 @@ class _Run:
             self._reject(rec.row, rec.email, "local", rec.column, _text(rec.reason), rec.message)
         if len(report.duplicates):
             self.duplicates.append(report.duplicates)
+        # Rows that will never be sent still count as done, so the bar reaches 100%.
+        self.progress.skipped(report.n_failed_rows + report.n_duplicates)
         valid = report.valid
         fields = {tag: dt for tag, dt in report.fields.items() if tag in valid.columns}
         valid = self._match(valid)
@@ -271,6 +273,7 @@ class _Run:
         seen = self.seen
         repeat = np.fromiter((e in seen for e in emails), dtype=bool, count=len(emails))
         if repeat.any():
+            self.progress.skipped(int(repeat.sum()))
             rows = valid.index[repeat]
             if self.dedupe == "first":
                 kept = [self.seen[e] for e in emails[repeat]]

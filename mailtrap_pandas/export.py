@@ -97,9 +97,9 @@ class _Progress:
     def __init__(self, enabled: bool) -> None:
         self._bar: Any = None
         if enabled:
-            from tqdm.auto import tqdm
+            from .progress import make_bar
 
-            self._bar = tqdm(
+            self._bar = make_bar(
                 total=None, desc="export", bar_format="{desc} [{elapsed}]", leave=False
             )
 

@@ -6,7 +6,23 @@ from typing import Any
 
 from .ratelimit import RateBudget
 
-__all__ = ["Progress", "progress_bar"]
+__all__ = ["Progress", "make_bar", "progress_bar"]
+
+
+def make_bar(**kwargs: Any) -> Any:
+    """A tqdm bar: the notebook widget when ipywidgets is there, else plain text on stderr.
+
+    ``tqdm.auto`` without ipywidgets warns in every notebook cell, so choose here.
+    """
+    try:
+        import ipywidgets  # noqa: F401
+        from tqdm.auto import tqdm
+    except ImportError:
+        from tqdm.std import tqdm
+    # Fractional counts ("0.00/50.0") read badly: scale units only for big totals.
+    total = kwargs.get("total")
+    kwargs.setdefault("unit_scale", total is None or total >= 10_000)
+    return tqdm(**kwargs)
 
 
 class Progress:
@@ -37,9 +53,7 @@ class Progress:
         self.jobs_done = 0
         self.jobs_total = 0
         if enabled:
-            from tqdm.auto import tqdm
-
-            self._bar = tqdm(total=total, desc=desc, unit="row", unit_scale=True, leave=True)
+            self._bar = make_bar(total=total, desc=desc, unit="row", leave=True)
 
     def submitted(self, rows: int) -> None:
         """``rows`` more rows were sent in a new job."""
@@ -49,7 +63,7 @@ class Progress:
             self._postfix()
 
     def skipped(self, rows: int) -> None:
-        """``rows`` rows will never be sent (match mode): they still count as done."""
+        """``rows`` rows will never be sent (rejected, duplicates, match mode): count them done."""
         if self._bar is not None:
             self._bar.update(rows)
 
@@ -112,6 +126,4 @@ def progress_bar(
     """A context-managed bar with ``update(n)`` / ``set_postfix(dict)``; silent if disabled."""
     if not enabled:
         return _Bar(None)
-    from tqdm.auto import tqdm
-
-    return _Bar(tqdm(total=total, unit=unit, desc=desc, unit_scale=True))
+    return _Bar(make_bar(total=total, unit=unit, desc=desc))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import MailtrapError
+from .reprs import BAD, GOOD, PLAIN, counts, heading, note, plural, section, table
 
 __all__ = [
     "JOB_COLUMNS",
@@ -17,7 +17,6 @@ __all__ = [
     "SKIPPED_COLUMNS",
     "ImportResult",
     "InvariantError",
-    "html_table",
 ]
 
 #: Columns of :attr:`ImportResult.rejected` (its index holds the caller's row labels).
@@ -37,18 +36,10 @@ JOB_COLUMNS = [
     "finished_at",
     "seconds",
 ]
-_SHOWN = 10
 
 
 class InvariantError(MailtrapError, AssertionError):
     """A row is unaccounted for, or counted twice (a bug: please report it)."""
-
-
-def html_table(df: pd.DataFrame, limit: int = _SHOWN) -> str:
-    """The first ``limit`` rows of ``df`` as HTML, with a note of how many were left out."""
-    more = len(df) - limit
-    note = f"<p>... and {more} more</p>" if more > 0 else ""
-    return str(df.head(limit).to_html()) + note
 
 
 def empty_rejected() -> pd.DataFrame:
@@ -215,28 +206,91 @@ class ImportResult:
         }
 
     def _summary(self) -> str:
-        rows = len(self.imported_index)
         skipped = f", {len(self.skipped):,} skipped" if len(self.skipped) else ""
         return (
-            f"{rows:,} rows imported ({self.created:,} created, {self.updated:,} updated, "
-            f"{self.over_limit:,} over the limit), {self.rejected.index.nunique():,} rejected, "
-            f"{len(self.duplicates):,} duplicates dropped{skipped}; {len(self.jobs)} jobs"
+            f"{plural(len(self.imported_index), 'row')} imported ({self.created:,} created, "
+            f"{self.updated:,} updated, {self.over_limit:,} over the limit), "
+            f"{self.rejected.index.nunique():,} rejected, "
+            f"{plural(len(self.duplicates), 'duplicate')} dropped{skipped}; "
+            f"{plural(len(self.jobs), 'job')}"
             + (f" ({self.pending} pending)" if self.pending else "")
-            + f", {self.requests} requests"
+            + f", {plural(self.requests, 'request')}"
         )
 
     def __repr__(self) -> str:
         return f"<ImportResult {'ok' if self.ok else 'with problems'}: {self._summary()}>"
 
     def _repr_html_(self) -> str:
-        parts = [f"<b>ImportResult</b>: {html.escape(self._summary())}"]
+        imported = len(self.imported_index)
+        n_rejected = int(self.rejected.index.nunique())
+        verdict = f"{plural(imported, 'row')} imported" + (
+            f", {plural(n_rejected, 'row')} rejected" if n_rejected else ""
+        )
+        if self.pending:
+            verdict += f", {plural(self.pending, 'job')} still running"
+        parts = [
+            heading("ImportResult", self.ok, verdict),
+            counts(
+                [
+                    ("imported", imported, GOOD),
+                    ("created", self.created, PLAIN),
+                    ("updated", self.updated, PLAIN),
+                    ("over the limit", self.over_limit, BAD),
+                    ("rejected rows", n_rejected, BAD),
+                    ("duplicates dropped", len(self.duplicates), PLAIN),
+                    ("skipped", len(self.skipped), PLAIN),
+                    ("jobs", len(self.jobs), PLAIN),
+                    ("requests", self.requests, PLAIN),
+                ],
+                hide_zero=["over the limit", "rejected rows", "duplicates dropped", "skipped"],
+            ),
+        ]
         if not self.rejected.empty:
-            parts.append("<p><b>rejected</b></p>" + html_table(self.rejected))
+            parts += [
+                section("Rejected (<code>result.rejected</code>)"),
+                table(
+                    self.rejected,
+                    index="row",
+                    bad=["reason"],
+                    what="problems",
+                    where="result.rejected",
+                ),
+                note(
+                    "<code>result.retry_frame()</code> gives these input rows back, "
+                    "ready to fix and import again"
+                ),
+            ]
         if not self.skipped.empty:
-            parts.append("<p><b>skipped</b> (match mode)</p>" + html_table(self.skipped))
+            parts += [
+                section("Skipped by the match mode (<code>result.skipped</code>)"),
+                table(self.skipped, index="row", what="rows"),
+            ]
         if not self.jobs.empty:
-            parts.append("<p><b>jobs</b></p>" + html_table(self.jobs))
-        return "<div>" + "".join(parts) + "</div>"
+            jobs = self.jobs.drop(columns=["submitted_at", "finished_at"], errors="ignore")
+            parts += [
+                section("Jobs (<code>result.jobs</code>)"),
+                table(
+                    jobs,
+                    numeric=[
+                        "chunk",
+                        "rows",
+                        "import_id",
+                        "created",
+                        "updated",
+                        "over_limit",
+                        "seconds",
+                    ],
+                    what="jobs",
+                ),
+            ]
+        if self.requests == 0 and len(self.jobs):
+            parts.append(
+                note(
+                    "resumed from the journal: every chunk was already imported, "
+                    "nothing was sent again"
+                )
+            )
+        return "<div>" + "\n".join(parts) + "</div>"
 
 
 def _count(value: Any) -> int:

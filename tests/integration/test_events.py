@@ -85,7 +85,7 @@ def test_one_event_per_row_with_typed_params(emu: Any, client: Any, account: Non
     assert bob == {"items": None, "total": 0.25, "gift": False, "note": None, "at": None}
     assert cy["total"] is None and cy["gift"] is None and cy["note"] == "ünï"
     assert result.summary() == {"rows": 3, "sent": 3, "skipped": 0, "failed": 0, "uncertain": 0}
-    assert "EventsResult(" in repr(result) and "<table>" in result._repr_html_()
+    assert "EventsResult(" in repr(result) and "3 events sent" in result._repr_html_()
 
 
 def test_name_column_and_accessor(emu: Any, client: Any, account: None, ledger: Path) -> None:

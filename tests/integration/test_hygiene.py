@@ -100,7 +100,7 @@ def test_plan_classifies_rows_with_typed_field_changes(emu: Any, client: Any, ac
     assert ch.loc["score", "new"] == 2.25 and isinstance(ch.loc["score", "new"], float)
     assert ch.loc["vip", "old"] is pd.NA and ch.loc["vip", "new"] is False
     assert ch.loc["born", "new"] == dt.date(1999, 12, 31)
-    assert "Plan(" in repr(result) and "<table>" in result._repr_html_()
+    assert "Plan(" in repr(result) and "1 create, 1 update to apply" in result._repr_html_()
     assert list(result.to_apply().index) == ["q", "r"]
 
 

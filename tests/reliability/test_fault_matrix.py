@@ -375,8 +375,9 @@ def test_sigkill_then_rerun(
     frame = tmp_path / "frame.pkl"
     data.df.to_pickle(frame)
     journal = tmp_path / "journal.sqlite"
-    # Slow jobs while the child runs, so kills also land while it polls.
-    emu.add_fault(job_delay_s=0.25)
+    # Slow jobs while the child runs, so kills also land while it polls (the last job
+    # needs >= 1 s after its submit, more than the longest extra delay of 0.6 s).
+    emu.add_fault(job_delay_s=0.5)
     argv = [emu.url, emu.token, str(emu.account_id), str(journal), str(frame), str(CHUNK)]
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, *argv],
@@ -384,12 +385,14 @@ def test_sigkill_then_rerun(
         stderr=subprocess.PIPE,
         env={**os.environ},
     )
+    assert child.stdout is not None and child.stderr is not None
     try:
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == b"start", child.stderr.read()  # type: ignore[union-attr]
+        first_line = child.stdout.readline().strip()
+        assert first_line == b"start", child.stderr.read().decode()
         deadline = time.monotonic() + 60
         while emu.state()["imports_accepted"] < after and time.monotonic() < deadline:
-            assert child.poll() is None, "the child ended before its kill point"
+            if child.poll() is not None:
+                pytest.fail(f"the child ended before its kill point: {child.stderr.read()!r}")
             time.sleep(0.01)
         time.sleep(delay)
         child.send_signal(signal.SIGKILL)
