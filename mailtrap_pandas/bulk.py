@@ -56,7 +56,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .client import Client, ensure_client
-from .encode import Chunk, check_chunk_size, encode_chunks
+from .encode import Chunk, check_chunk_size, encode_chunks, list_ids_arg
 from .errors import (
     AuthenticationError,
     InputError,
@@ -68,7 +68,16 @@ from .errors import (
 )
 from .journal import Journal, open_journal
 from .progress import Progress
-from .results import JOB_COLUMNS, REJECTED_COLUMNS, ImportResult, empty_rejected, empty_skipped
+from .results import (
+    FINAL_STATUSES as FINAL,
+)
+from .results import (
+    JOB_COLUMNS,
+    REJECTED_COLUMNS,
+    ImportResult,
+    empty_rejected,
+    empty_skipped,
+)
 
 if TYPE_CHECKING:
     from .validate import ValidationReport
@@ -77,7 +86,6 @@ __all__ = ["DEFAULT_JOURNAL", "ImportResult", "import_contacts", "to_import_payl
 
 #: ``journal=`` default: the file under the user's cache folder (see :mod:`.journal`).
 DEFAULT_JOURNAL = True
-FINAL = ("finished", "failed", "verified")
 Mode = Literal["upsert", "update_only", "create_only"]
 MODES: tuple[str, ...] = ("upsert", "update_only", "create_only")
 Source = pd.DataFrame | str | os.PathLike[str] | Iterable[pd.DataFrame] | Any
@@ -214,10 +222,19 @@ class _Run:
         report: ValidationReport = validate(
             frame, self.client, fields=self.specs, **self.validate_kw
         )
-        failures = report.failures[report.failures["row"].notna()]
+        frame_level = report.failures[report.failures["row"].isna()]
+        if len(frame_level):
+            # unknown="error": a column the account has no field for. Send nothing.
+            names = ", ".join(repr(c) for c in frame_level["column"])
+            raise InputError(
+                f"column(s) {names} match no custom field of the account (unknown='error'); "
+                "rename them with columns=, create the fields, or use unknown='report'"
+            )
+        failures = report.failures
         for rec in failures.itertuples(index=False):
             self._reject(rec.row, rec.email, "local", rec.column, _text(rec.reason), rec.message)
-        if len(report.duplicates):
+        if len(report.duplicates) and self.dedupe != "error":
+            # With dedupe="error" the clashing rows are failures, already rejected above.
             self.duplicates.append(report.duplicates)
         # Rows that will never be sent still count as done, so the bar reaches 100%.
         self.progress.skipped(report.n_failed_rows + report.n_duplicates)
@@ -703,6 +720,23 @@ def _prepare(
     return client, specs, size
 
 
+def _check_lists(
+    client: Client, list_ids: Sequence[int] | None, exclude_list_ids: Sequence[int] | None
+) -> None:
+    """Refuse unknown list ids now: the API would reject every chunk whole (422)."""
+    wanted = set(list_ids_arg(list_ids, "list_ids")) | set(
+        list_ids_arg(exclude_list_ids, "exclude_list_ids")
+    )
+    if not wanted:
+        return
+    missing = sorted(wanted - {int(x["id"]) for x in client.lists.list()})
+    if missing:
+        raise InputError(
+            f"list id(s) {missing} do not exist in this account; "
+            "see client.lists.list() or create them with client.lists.create(name)"
+        )
+
+
 def import_contacts(
     source: Source,
     client: Client | None = None,
@@ -786,6 +820,7 @@ def import_contacts(
         raise InputError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
     start = client.stats["requests"] if client is not None else 0
     client, specs, size = _prepare(client, fields, chunk_size)
+    _check_lists(client, list_ids, exclude_list_ids)
     frames, total, stream = _open_source(source, size)
     existing = None
     if mode != "upsert":

@@ -91,7 +91,8 @@ def check_chunk_size(chunk_size: int) -> int:
     return int(chunk_size)
 
 
-def _list_ids(ids: Sequence[int] | None, name: str) -> list[int]:
+def list_ids_arg(ids: Sequence[int] | None, name: str) -> list[int]:
+    """Check a ``list_ids``-style argument: integers only, named in the error."""
     if ids is None:
         return []
     if isinstance(ids, int | np.integer):
@@ -280,8 +281,8 @@ def encode_chunks(
 {"email":"b@x.io","list_ids_included":[3]}]}']
     """
     size = check_chunk_size(chunk_size)
-    included = _list_ids(list_ids_included, "list_ids")
-    excluded = _list_ids(list_ids_excluded, "exclude_list_ids")
+    included = list_ids_arg(list_ids_included, "list_ids")
+    excluded = list_ids_arg(list_ids_excluded, "exclude_list_ids")
     overlap = sorted(set(included) & set(excluded))
     if overlap:
         raise InputError(f"list ids {overlap} are both included and excluded")

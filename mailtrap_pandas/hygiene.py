@@ -361,12 +361,6 @@ def plan(
     include = [int(i) for i in list_ids or []]
     exclude = [int(i) for i in exclude_list_ids or []]
 
-    if not df.index.is_unique:
-        # Plan rows, changes and apply() address input rows by their labels.
-        raise InputError(
-            "the frame's index has repeated labels; plan() reports rows by label, "
-            "so give it a unique index first (df.reset_index(drop=True))"
-        )
     index = df.index
     action = np.full(len(df), "rejected", dtype=object)
     reason = np.full(len(df), "", dtype=object)

@@ -199,6 +199,13 @@ def to_arrow(values: pd.Series) -> pa.Array | None:
         arr = arr.combine_chunks()
     if pa.types.is_dictionary(arr.type):
         arr = arr.dictionary_decode()
+    if (
+        values.dtype == object
+        and (pa.types.is_floating(arr.type) or pa.types.is_integer(arr.type))
+        and any(isinstance(v, bool | np.bool_) for v in values)
+    ):
+        # Arrow reads True as 1.0 next to floats; a boolean is not a number here.
+        return None
     if values.dtype == object and pa.types.is_timestamp(arr.type) and arr.type.tz is not None:
         # Arrow would move every value into the first value's time zone; dates are
         # judged in each value's own zone, so take the per-value path.

@@ -38,6 +38,12 @@ JOB_COLUMNS = [
 ]
 
 
+#: Job statuses that need no more polling. ``not_found``: an uncertain chunk the
+#: export did not show, resubmitted as a new job; ``lost``: uncertain twice, its
+#: rows rejected.
+FINAL_STATUSES = ("finished", "failed", "verified", "not_found", "lost")
+
+
 class InvariantError(MailtrapError, AssertionError):
     """A row is unaccounted for, or counted twice (a bug: please report it)."""
 
@@ -110,7 +116,7 @@ class ImportResult:
         """Jobs submitted but not finished yet (``wait=False``)."""
         if self.jobs.empty:
             return 0
-        return int((~self.jobs["status"].isin(["finished", "failed", "verified"])).sum())
+        return int((~self.jobs["status"].isin(FINAL_STATUSES)).sum())
 
     @property
     def ok(self) -> bool:

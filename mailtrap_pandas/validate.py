@@ -187,6 +187,13 @@ class ValidationReport:
 
 
 def _check_columns(df: pd.DataFrame) -> None:
+    if not df.index.is_unique:
+        # Failures, rejected rows and plans name rows by label: labels must be unique.
+        repeated = df.index[df.index.duplicated()].unique().tolist()[:5]
+        raise InputError(
+            f"the frame's index has duplicate labels {repeated}; rows are reported by label, so "
+            "give it a unique index first (df.reset_index(drop=True))"
+        )
     dup = df.columns[df.columns.duplicated()].unique().tolist()
     if dup:
         raise InputError(f"the frame has duplicated column names {dup}; rename them first")

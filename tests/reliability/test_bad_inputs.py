@@ -160,7 +160,6 @@ def many_rows(n: int) -> Callable[[], pd.DataFrame]:
 
 # -- the corpus ----------------------------------------------------------------------------------
 
-BUG = pytest.mark.xfail  # every use below is strict (pyproject: xfail_strict = true)
 
 CASES: list[Case] = [
     # Malformed emails: rejected, naming the row and the email column.
@@ -232,19 +231,6 @@ CASES: list[Case] = [
         "score-bool",
         two_rows(score=True),
         Rejected({"case": "score"}, "wrong_type"),
-        marks=(
-            BUG(
-                reason=(
-                    "normalize.to_arrow: pa.array() on an object column mixing floats and "
-                    "bools infers float64 and turns True into 1.0, so a boolean in a float "
-                    "field is accepted as 1.0 (and sent), while the same value in an integer, "
-                    "text or date field is rejected 'a boolean is not ...'. Repro: "
-                    "validate(pd.DataFrame({'email': ['a@x.io', 'b@x.io'], 'score': "
-                    "pd.Series([1.5, True], dtype=object)}), fields=[{'name': 'score', "
-                    "'data_type': 'float', 'merge_tag': 'score'}]).ok is True"
-                )
-            ),
-        ),
     ),
     bad_value("maybe", "vip", "maybe", "ambiguous_boolean"),
     bad_value("si", "vip", "si", "ambiguous_boolean"),
@@ -294,19 +280,6 @@ CASES: list[Case] = [
         Rejected({"x": "email", "y": "email"}, "duplicate_email"),
         kw={"dedupe": "error"},
         entries=("import",),
-        marks=(
-            BUG(
-                reason=(
-                    "bulk._Run.plan appends report.duplicates to the result's duplicates AND "
-                    "rejects report.failures; with dedupe='error' validate() lists the clashing "
-                    "rows in both (kept_row None), so each is 'rejected' and 'duplicate' at "
-                    "once: import_contacts(pd.DataFrame({'email': ['a@x.io', 'A@x.io']}), "
-                    "client, dedupe='error').check_invariant() raises InvariantError 'rows "
-                    "both rejected and duplicates'. plan() should skip duplicates when "
-                    "dedupe == 'error'"
-                )
-            ),
-        ),
     ),
     Case(
         "all-emails-missing",
@@ -382,31 +355,11 @@ CASES: list[Case] = [
         Raises(("shoe_size",)),
         kw={"unknown": "error"},
         entries=("import",),
-        marks=(
-            BUG(
-                reason=(
-                    "bulk._Run.plan drops failures whose row is None, so the UNKNOWN_COLUMN "
-                    "failure that validate() reports for unknown='error' is ignored and "
-                    "import_contacts imports the frame anyway; it should raise InputError "
-                    "naming the column before sending anything"
-                )
-            ),
-        ),
     ),
     Case(
         "duplicate-index-labels",
         dup_index,
         Raises(("duplicate", "0")),
-        marks=(
-            BUG(
-                reason=(
-                    "validate()/import_contacts accept an index with duplicate labels: rows "
-                    "cannot be told apart, and ImportResult.imported_index lists label 0 "
-                    "twice (check_invariant raises InvariantError 'rows counted twice as "
-                    "imported: [0]'); they should raise InputError naming the repeated labels"
-                )
-            ),
-        ),
     ),
     # Arguments.
     Case(
@@ -472,17 +425,6 @@ CASES: list[Case] = [
             Raises(("999",)),
             kw={name: [999]},
             entries=("import",),
-            marks=(
-                BUG(
-                    reason=(
-                        f"import_contacts does not check that {name} exist before submitting: "
-                        "the chunk is POSTed and the server rejects it whole (422 "
-                        "'contains invalid values: 999'), every row ends 'server_rejected'. "
-                        "It should GET the lists once and raise InputError naming 999, "
-                        "sending no import"
-                    )
-                ),
-            ),
         )
         for name in ("list_ids", "exclude_list_ids")
     ),
