@@ -8,7 +8,6 @@ export of untrusted contact data never runs a formula.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -40,12 +39,20 @@ def check_output_path(path: str | Path) -> Path:
             "use .csv, .tsv, .parquet, .xlsx or .jsonl"
         )
     if suffix == ".xlsx":
-        if importlib.util.find_spec("openpyxl") is None:
+        if not _has_openpyxl():
             raise InputError(
                 f"writing {path.name} needs openpyxl, which is not installed: "
                 "pip install openpyxl (or write .csv or .parquet)"
             )
     return path
+
+
+def _has_openpyxl() -> bool:
+    try:
+        import openpyxl  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def read_frame(path: str | Path) -> pd.DataFrame:
