@@ -28,6 +28,7 @@ pytest: $(STAMP)
 test: lint types pytest
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m benchmarks
 
 screenshots: $(STAMP)

@@ -14,16 +14,15 @@ import datetime as dt
 import gc
 import json
 import math
-import threading
 import time
 import tracemalloc
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import psutil
 import pyarrow as pa
 
+from benchmarks._measure import PeakRSS
 from mailtrap_pandas.encode import encode_chunks
 
 FIELDS = {
@@ -117,31 +116,6 @@ def sdk(df: pd.DataFrame) -> list[bytes] | None:  # pragma: no cover - only with
             params.append(ImportContactParams(email=rec["email"], fields=fields))
         bodies.append(json.dumps({"contacts": [p.api_data for p in params]}).encode())
     return bodies
-
-
-class PeakRSS:
-    """Samples the process RSS every millisecond; ``peak`` is the highest seen."""
-
-    def __init__(self) -> None:
-        self._proc = psutil.Process()
-        self.base = self._proc.memory_info().rss
-        self.peak = self.base
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self._proc.memory_info().rss)
-            time.sleep(0.001)
-
-    def __enter__(self) -> PeakRSS:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self._proc.memory_info().rss)
 
 
 def run(n_rows: int = 1_000_000) -> dict[str, float]:

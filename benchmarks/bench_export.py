@@ -20,16 +20,15 @@ import gc
 import gzip
 import io
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import psutil
 import pyarrow as pa
 
+from benchmarks._measure import PeakRSS
 from mailtrap_pandas.dtypes import STATUS_DTYPE, contact_dtypes
 from mailtrap_pandas.export import read_export_file
 
@@ -119,31 +118,6 @@ def baseline(path: Path) -> pd.DataFrame:
                 pd.ArrowDtype(pa.date32())
             )
     return out
-
-
-class PeakRSS:
-    """Samples the process RSS every millisecond; ``peak`` is the highest seen."""
-
-    def __init__(self) -> None:
-        self._proc = psutil.Process()
-        self.base = self._proc.memory_info().rss
-        self.peak = self.base
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self._proc.memory_info().rss)
-            time.sleep(0.001)
-
-    def __enter__(self) -> PeakRSS:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self._proc.memory_info().rss)
 
 
 def _frame_mb(df: pd.DataFrame) -> float:
