@@ -44,16 +44,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import orjson
 import pandas as pd
-import pyarrow as pa
 
 from .client import Client, ensure_client
 from .encode import Chunk, check_chunk_size, encode_chunks, list_ids_arg
@@ -67,17 +65,17 @@ from .errors import (
     ValidationError,
 )
 from .journal import Journal, open_journal
+from .normalize import email_key
 from .progress import Progress
 from .results import (
-    FINAL_STATUSES as FINAL,
-)
-from .results import (
+    FINAL_STATUSES,
     JOB_COLUMNS,
     REJECTED_COLUMNS,
     ImportResult,
     empty_rejected,
     empty_skipped,
 )
+from .sources import Source, open_source
 
 if TYPE_CHECKING:
     from .validate import ValidationReport
@@ -88,75 +86,6 @@ __all__ = ["DEFAULT_JOURNAL", "ImportResult", "import_contacts", "to_import_payl
 DEFAULT_JOURNAL = True
 Mode = Literal["upsert", "update_only", "create_only"]
 MODES: tuple[str, ...] = ("upsert", "update_only", "create_only")
-Source = pd.DataFrame | str | os.PathLike[str] | Iterable[pd.DataFrame] | Any
-
-
-# -- sources ---------------------------------------------------------------------------------
-
-
-def _arrow_to_pandas(batch: pa.RecordBatch | pa.Table, offset: int) -> pd.DataFrame:
-    mapping = {
-        pa.int64(): pd.Int64Dtype(),
-        pa.int32(): pd.Int64Dtype(),
-        pa.bool_(): pd.BooleanDtype(),
-    }
-    df: pd.DataFrame = batch.to_pandas(types_mapper=mapping.get)
-    df.index = pd.RangeIndex(offset, offset + len(df))
-    return df
-
-
-def _batches(batches: Iterable[pa.RecordBatch]) -> Iterator[pd.DataFrame]:
-    offset = 0
-    for batch in batches:
-        if batch.num_rows:
-            yield _arrow_to_pandas(batch, offset)
-        offset += batch.num_rows
-
-
-def _open_source(
-    source: Source, batch_rows: int
-) -> tuple[Iterator[pd.DataFrame], int | None, bool]:
-    """(frames, total rows if known, is it a stream)."""
-    if isinstance(source, pd.DataFrame):
-        return iter([source]), len(source), False
-    try:
-        import pyarrow.dataset as ds
-    except ImportError:  # pragma: no cover
-        ds = None
-    if ds is not None and isinstance(source, ds.Dataset):
-        return _batches(source.to_batches(batch_size=batch_rows)), source.count_rows(), True
-    if isinstance(source, pa.Table):
-        return _batches(source.to_batches(max_chunksize=batch_rows)), source.num_rows, True
-    if isinstance(source, str | os.PathLike):
-        path = Path(source)
-        name = path.name.lower()
-        if path.is_dir() or name.endswith((".parquet", ".pq")):
-            if path.is_dir():
-                import pyarrow.dataset as pds
-
-                data = pds.dataset(path)
-                return _batches(data.to_batches(batch_size=batch_rows)), data.count_rows(), True
-            import pyarrow.parquet as pq
-
-            pf = pq.ParquetFile(path)
-            return _batches(pf.iter_batches(batch_size=batch_rows)), pf.metadata.num_rows, True
-        if name.endswith((".csv", ".csv.gz", ".txt", ".tsv")):
-            # Text as text: validation coerces, and zip codes keep their leading zeros.
-            reader = pd.read_csv(
-                path, dtype=str, chunksize=batch_rows, sep="\t" if ".tsv" in name else ","
-            )
-            return iter(reader), None, True
-        raise InputError(f"can't read {source!r}: expected a .parquet, .csv(.gz) file or a folder")
-    if isinstance(source, Iterable):
-
-        def frames() -> Iterator[pd.DataFrame]:
-            for item in source:
-                if not isinstance(item, pd.DataFrame):
-                    raise InputError(f"a stream must yield DataFrames, got {type(item).__name__}")
-                yield item
-
-        return frames(), None, True
-    raise InputError(f"import_contacts() can't read a {type(source).__name__}")
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -198,7 +127,7 @@ class _Run:
     stream: bool
     mode: Mode = "upsert"
     #: Lower-cased emails of the account's snapshot (match modes other than upsert).
-    existing: pd.Index | None = None
+    existing: set[str] | None = None  # normalized emails of the account (match modes)
     sleep: Callable[[float], None] = time.sleep
     jobs: list[_Job] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
@@ -264,7 +193,7 @@ class _Run:
         """
         if self.mode == "upsert" or self.existing is None or valid.empty:
             return valid
-        exists = np.asarray(_email_key(valid["email"]).isin(self.existing), dtype=bool)
+        exists = np.asarray(email_key(valid["email"]).isin(self.existing), dtype=bool)
         drop = exists if self.mode == "create_only" else ~exists
         if drop.any():
             reason = (
@@ -396,7 +325,7 @@ class _Run:
     def _add(self, job: _Job) -> None:
         self.jobs.append(job)
         self.progress.submitted(len(job.index))
-        if job.status in FINAL:
+        if job.status in FINAL_STATUSES:
             self.progress.finished()
 
     def _apply_422(self, chunk: Chunk, valid: pd.DataFrame, detail: list[list[str]]) -> None:
@@ -450,7 +379,11 @@ class _Run:
         for e in lowered:
             self.seen[e] = chunk.number
         if earlier:
-            self.poll(until=lambda: all(j.status in FINAL for j in self.jobs if j.chunk in earlier))
+            self.poll(
+                until=lambda: all(
+                    j.status in FINAL_STATUSES for j in self.jobs if j.chunk in earlier
+                )
+            )
 
     # -- polling -------------------------------------------------------------------------
 
@@ -458,7 +391,9 @@ class _Run:
         """Poll the oldest unfinished job, backing off, until all (or ``until``) are done."""
         delay = self.poll_interval
         while True:
-            pending = [j for j in self.jobs if j.import_id is not None and j.status not in FINAL]
+            pending = [
+                j for j in self.jobs if j.import_id is not None and j.status not in FINAL_STATUSES
+            ]
             if not pending or (until is not None and until()):
                 return
             job = pending[0]
@@ -466,7 +401,7 @@ class _Run:
             data = self.client.imports.get(job.import_id)
             status = str(data.get("status", ""))
             job.status = status
-            if status in FINAL:
+            if status in FINAL_STATUSES:
                 self._finished(job, data)
                 continue  # the next job may be done too: ask at once
             self.progress.waiting(2 * len(pending))
@@ -656,11 +591,6 @@ class _Run:
         return self.result(source)
 
 
-def _email_key(emails: pd.Series | pd.Index) -> pd.Index:
-    """Emails as compared with the account's: trimmed and case-insensitive."""
-    return pd.Index(pd.Series(emails, dtype="string").str.strip().str.lower())
-
-
 def _ts(value: float | None) -> pd.Timestamp | None:
     return None if value is None else pd.Timestamp(value, unit="s", tz="UTC")
 
@@ -821,12 +751,12 @@ def import_contacts(
     start = client.stats["requests"] if client is not None else 0
     client, specs, size = _prepare(client, fields, chunk_size)
     _check_lists(client, list_ids, exclude_list_ids)
-    frames, total, stream = _open_source(source, size)
+    frames, total, stream = open_source(source, size)
     existing = None
     if mode != "upsert":
         from .hygiene import take_snapshot
 
-        existing = _email_key(take_snapshot(client, progress=progress)["email"]).dropna().unique()
+        existing = set(email_key(take_snapshot(client, progress=progress)["email"]).dropna())
     bar = Progress(progress, total, client.budget)
     run = _Run(
         client=client,
@@ -892,7 +822,7 @@ def to_import_payloads(
         One ``{"contacts": [...]}`` body per chunk.
     """
     client_, specs, size = _prepare(client, fields, chunk_size)
-    frames, _, stream = _open_source(df, size)
+    frames, _, stream = open_source(df, size)
     run = _Run(
         client=client_,
         journal=Journal(":memory:"),

@@ -23,6 +23,7 @@ import pandas as pd
 
 from .client import Client, ensure_client
 from .errors import InputError, MailtrapError
+from .normalize import email_key
 from .reprs import BAD, GOOD, PLAIN, WARN, counts, heading, note, plural, section, table
 
 if TYPE_CHECKING:
@@ -94,11 +95,6 @@ def take_snapshot(client: Client, *, progress: bool = True) -> pd.DataFrame:
     from .export import read_export
 
     return read_export(client, progress=progress)
-
-
-def _email_key(emails: pd.Series) -> pd.Series:
-    """Emails compared the way the account compares them: trimmed, case-folded."""
-    return emails.astype("string").str.strip().str.lower()
 
 
 def _differs(new: pd.Series, old: pd.Series) -> pd.Series:
@@ -380,9 +376,9 @@ def plan(
 
     valid = report.valid
     valid_pos = index.get_indexer(valid.index)
-    key = _email_key(valid["email"])
+    key = email_key(valid["email"])
     existing = (
-        snap.assign(_key=_email_key(snap["email"]))
+        snap.assign(_key=email_key(snap["email"]))
         .drop_duplicates("_key")
         .set_index("_key", drop=True)
     )
@@ -657,12 +653,12 @@ def sync_list(
     # No fields: every column but the email is ignored, never validated or sent.
     report = validate(df, fields=[], unknown="ignore")
     snap = take_snapshot(client, progress=progress) if snapshot is None else snapshot
-    snap_key = _email_key(snap["email"])
+    snap_key = email_key(snap["email"])
     members = np.array([int(list_id) in _id_set(v) for v in snap["list_ids"].tolist()], dtype=bool)
     member_keys = set(snap_key[members])
     known_keys = set(snap_key)
     valid = report.valid
-    key = _email_key(valid["email"])
+    key = email_key(valid["email"])
     is_member = key.isin(member_keys).to_numpy(dtype=bool)
     adds = pd.DataFrame(
         {

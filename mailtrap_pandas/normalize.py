@@ -723,3 +723,14 @@ def normalize_emails(values: pd.Series) -> Emails:
     normalized = pc.binary_join_element_wise(local, pc.utf8_lower(domain), "@")
     normalized = _null_where(normalized, ~syntax)
     return Emails(normalized, pc.utf8_lower(normalized), missing, invalid)
+
+
+def email_key(emails: pd.Series | pd.Index) -> pd.Series:
+    """Emails as the account compares them: trimmed and case-insensitive.
+
+    Examples
+    --------
+    >>> email_key(pd.Series([" Ann@Example.COM"])).tolist()
+    ['ann@example.com']
+    """
+    return pd.Series(emails, dtype="string").str.strip().str.lower()
