@@ -105,6 +105,7 @@ class _Job:
     submitted_at: float | None = None
     finished_at: float | None = None
     body: bytes | None = None  # kept only while the outcome is uncertain
+    from_journal: bool = False  # submitted by an earlier run; not sent again
 
 
 def _text(value: Any) -> str:
@@ -269,6 +270,7 @@ class _Run:
             self._wait_for_earlier(chunk)
         entry = self.journal.get(base, account, chunk.sha256)
         job = _Job(chunk.number, chunk.sha256, chunk.index, chunk.emails)
+        job.from_journal = entry is not None and entry.state != "rejected"
         if entry is not None and entry.state in ("submitted", "finished", "verified"):
             job.import_id = entry.import_id
             job.status = entry.status or entry.state
@@ -561,6 +563,7 @@ class _Run:
                     "seconds": (j.finished_at - j.submitted_at)
                     if j.finished_at and j.submitted_at
                     else None,
+                    "from_journal": j.from_journal,
                 }
                 for j in self.jobs
             ],
@@ -570,6 +573,7 @@ class _Run:
             jobs[col] = jobs[col].astype("Int64")
         jobs["status"] = jobs["status"].astype("string")
         jobs["seconds"] = jobs["seconds"].astype("Float64")
+        jobs["from_journal"] = jobs["from_journal"].astype("boolean")
         counted = jobs[jobs["status"] == "finished"]
         return ImportResult(
             created=int(counted["created"].fillna(0).sum()),

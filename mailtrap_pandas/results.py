@@ -35,6 +35,7 @@ JOB_COLUMNS = [
     "submitted_at",
     "finished_at",
     "seconds",
+    "from_journal",
 ]
 
 
@@ -289,11 +290,12 @@ class ImportResult:
                     what="jobs",
                 ),
             ]
-        if self.requests == 0 and len(self.jobs):
+        resumed = int(self.jobs["from_journal"].sum()) if "from_journal" in self.jobs else 0
+        if resumed:
             parts.append(
                 note(
-                    "resumed from the journal: every chunk was already imported, "
-                    "nothing was sent again"
+                    f"{plural(resumed, 'job')} of an earlier run found in the journal and "
+                    "not sent again"
                 )
             )
         return "<div>" + "\n".join(parts) + "</div>"

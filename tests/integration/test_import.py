@@ -149,6 +149,8 @@ def test_slow_jobs_wait_false_then_resume(emu: Any, tmp_path: Path) -> None:
     again = run(emu, df, journal=journal)
     assert emu.state()["imports_accepted"] == before == 3
     assert again.created == 3000 and again.ok
+    assert again.jobs["from_journal"].all() and not done.jobs["from_journal"].any()
+    assert "3 jobs of an earlier run found in the journal" in again._repr_html_()
 
 
 def test_pacing_never_draws_a_429() -> None:
