@@ -140,16 +140,12 @@ def _escaped(arr: pa.Array) -> pa.Array:
     return pc.replace_with_mask(arr, pa.array(mask), fixed)
 
 
-def _fragments(series: pd.Series, data_type: str, tag: str) -> pa.Array:
-    """``,"tag":value`` per row of one typed column; null where the value is missing."""
-    key = "," + orjson.dumps(tag).decode() + ":"
+def _typed(series: pd.Series, data_type: str, tag: str) -> pa.Array:
+    """One typed column as an Arrow array (nulls where missing), converted once per chunk."""
     if data_type == "text":
-        text = _escaped(_as_arrow(series.astype("string[pyarrow]")))
-        return pc.binary_join_element_wise(key + '"', text, '"', "")
+        return _as_arrow(series.astype("string[pyarrow]"))
     if data_type == "integer":
-        return pc.binary_join_element_wise(
-            key, pc.cast(_as_arrow(series.astype("Int64")), pa.string()), ""
-        )
+        return _as_arrow(series.astype("Int64"))
     if data_type == "float":
         values = series.astype("Float64")
         raw = values.to_numpy(dtype="float64", na_value=np.nan)
@@ -157,36 +153,39 @@ def _fragments(series: pd.Series, data_type: str, tag: str) -> pa.Array:
             bad = values.index[np.isinf(raw)][0]
             raise InputError(f"row {bad!r}, column {tag!r}: infinity cannot be sent as JSON")
         # NaN is missing: never sent (JSON has no NaN, and it must not overwrite a value).
-        text = pc.cast(pa.array(raw, mask=np.isnan(raw)), pa.string())  # shortest round trip
-        # Arrow writes 1.0 as "1" and -0.0 as "-0"; add ".0" so they stay floats in JSON.
-        integral = np.isfinite(raw) & (raw == np.trunc(raw))
-        plain = pc.invert(pc.match_substring(text, "e"))
-        tail = pc.if_else(pc.and_(pa.array(integral), plain), ".0", "")
-        return pc.binary_join_element_wise(key, text, tail, "")
+        return pa.array(raw, mask=np.isnan(raw))
     if data_type == "boolean":
-        return pc.if_else(_as_arrow(series.astype("boolean")), key + "true", key + "false")
+        return _as_arrow(series.astype("boolean"))
     if data_type == "date":
         arr = _as_arrow(series)
-        if not pa.types.is_date32(arr.type):
-            arr = pc.cast(arr, pa.date32())
-        return pc.binary_join_element_wise(key + '"', pc.cast(arr, pa.string()), '"', "")
+        return arr if pa.types.is_date32(arr.type) else pc.cast(arr, pa.date32())
     raise InputError(f"column {tag!r}: unknown Mailtrap data_type {data_type!r}")
 
 
-def _rows(valid: pd.DataFrame, fields: Mapping[str, str], suffix: str) -> pa.Array:
+def _fragments(arr: pa.Array, data_type: str, key: str) -> pa.Array:
+    """``,"tag":value`` per row of one typed Arrow column; null where the value is missing."""
+    if data_type == "text":
+        return pc.binary_join_element_wise(key + '"', _escaped(arr), '"', "")
+    if data_type == "integer":
+        return pc.binary_join_element_wise(key, pc.cast(arr, pa.string()), "")
+    if data_type == "float":
+        text = pc.cast(arr, pa.string())  # shortest round trip
+        # Arrow writes 1.0 as "1" and -0.0 as "-0"; add ".0" so they stay floats in JSON.
+        integral = pc.equal(arr, pc.trunc(arr))
+        plain = pc.invert(pc.match_substring(text, "e"))
+        tail = pc.if_else(pc.and_(integral, plain), ".0", "")
+        return pc.binary_join_element_wise(key, text, tail, "")
+    if data_type == "boolean":
+        return pc.if_else(arr, key + "true", key + "false")
+    # date
+    return pc.binary_join_element_wise(key + '"', pc.cast(arr, pa.string()), '"', "")
+
+
+def _rows(emails: pa.Array, columns: Sequence[tuple[str, str, pa.Array]], suffix: str) -> pa.Array:
     """One JSON contact object per row, each followed by a comma, as an Arrow string array."""
-    if "email" not in valid.columns:
-        raise InputError("the frame has no 'email' column")
-    emails = _as_arrow(valid["email"].astype("string[pyarrow]"))
-    if emails.null_count:
-        raise InputError("every row needs an email; validate the frame first")
     # Each fragment carries its own leading comma, so joining them with nulls as "" needs
     # no separator logic (null_handling="skip" drops all-null rows in pyarrow: avoided).
-    fragments = [
-        _fragments(valid[tag], data_type, tag)
-        for tag, data_type in fields.items()
-        if tag in valid.columns
-    ]
+    fragments = [_fragments(arr, data_type, key) for key, data_type, arr in columns]
     head = '{"email":"'
     if not fragments:
         return pc.binary_join_element_wise(head, _escaped(emails), '"', suffix, "")
@@ -221,10 +220,25 @@ def _body(part: pd.DataFrame, fields: Mapping[str, str], suffix: str) -> bytes:
     intermediates of one slice. (Keeping every slice until a final ``join``
     held two bodies: the slices and the joined copy.)
     """
+    if "email" not in part.columns:
+        raise InputError("the frame has no 'email' column")
+    emails = _as_arrow(part["email"].astype("string[pyarrow]"))
+    if emails.null_count:
+        raise InputError("every row needs an email; validate the frame first")
+    # Convert each column once per chunk; slices below are zero-copy views.
+    columns = [
+        ("," + orjson.dumps(tag).decode() + ":", data_type, _typed(part[tag], data_type, tag))
+        for tag, data_type in fields.items()
+        if tag in part.columns
+    ]
     out = io.BytesIO()
     out.write(_HEAD)
     for begin in range(0, len(part), _SLICE):
-        rows = _rows(part.iloc[begin : begin + _SLICE], fields, suffix)
+        rows = _rows(
+            emails.slice(begin, _SLICE),
+            [(key, dt, arr.slice(begin, _SLICE)) for key, dt, arr in columns],
+            suffix,
+        )
         with _row_bytes(rows) as view:
             out.write(view)
         del rows
