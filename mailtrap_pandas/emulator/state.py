@@ -165,6 +165,35 @@ class Backend:
             (acct, ident, ident.strip().lower()),
         ).fetchone()
 
+    def _insert_contact(
+        self,
+        c: sqlite3.Connection,
+        acct: int,
+        email: str,
+        values: dict[str, Any],
+        unsubscribed: bool,
+        ms: int | None = None,
+    ) -> str:
+        """Store a new contact (unset and null values left out) and return its id."""
+        ms = now_ms() if ms is None else ms
+        cid = new_contact_id(ms)
+        stored = {k: val for k, val in values.items() if val is not None}
+        c.execute(
+            "INSERT INTO contacts (id, account_id, email, email_key, status, fields, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                cid,
+                acct,
+                email,
+                email.lower(),
+                "unsubscribed" if unsubscribed else "subscribed",
+                orjson.dumps(stored).decode(),
+                ms,
+                ms,
+            ),
+        )
+        return cid
+
     def _contact_json(self, c: sqlite3.Connection, acct: int, row: sqlite3.Row) -> Json:
         tags = self._tags_by_id(c, acct)
         stored: dict[str, Any] = orjson.loads(row["fields"])
@@ -227,23 +256,7 @@ class Backend:
                 v.add(errors, "email", "has already been taken")
             if errors or email is None:
                 raise Unprocessable(dict(errors))
-            ms = now_ms()
-            cid = new_contact_id(ms)
-            stored = {k: val for k, val in values.items() if val is not None}
-            c.execute(
-                "INSERT INTO contacts (id, account_id, email, email_key, status, fields, "
-                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    cid,
-                    acct,
-                    email,
-                    email.lower(),
-                    "unsubscribed" if unsub else "subscribed",
-                    orjson.dumps(stored).decode(),
-                    ms,
-                    ms,
-                ),
-            )
+            cid = self._insert_contact(c, acct, email, values, unsub)
             self._set_memberships(c, cid, lists, ())
             row = self._find_contact(c, acct, cid)
             assert row is not None
@@ -295,22 +308,7 @@ class Backend:
             ms = now_ms()
             if row is None:
                 assert email is not None
-                cid = new_contact_id(ms)
-                stored = {k: val for k, val in values.items() if val is not None}
-                c.execute(
-                    "INSERT INTO contacts (id, account_id, email, email_key, status, fields, "
-                    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        cid,
-                        acct,
-                        email,
-                        email.lower(),
-                        "unsubscribed" if unsub else "subscribed",
-                        orjson.dumps(stored).decode(),
-                        ms,
-                        ms,
-                    ),
-                )
+                cid = self._insert_contact(c, acct, email, values, bool(unsub), ms)
                 action = "created"
             else:
                 cid = row["id"]
