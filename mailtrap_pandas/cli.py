@@ -7,12 +7,13 @@ Exit codes: 0 success, 1 error (one line; a traceback only with ``--debug``),
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -358,8 +359,45 @@ def _column_map(pairs: tuple[str, ...]) -> dict[str, str] | None:
     return out
 
 
+@dataclass(frozen=True)
+class FrameInput:
+    """A contacts file and how to validate it: what ``frame_options`` hands a command."""
+
+    file: Path
+    policies: dict[str, Any]  # columns, dedupe, nulls, unknown (click checked the choices)
+
+    def read(self) -> Any:
+        """The file as a frame of raw values."""
+        from .io import read_frame
+
+        return read_frame(self.file)
+
+
 def frame_options(func: F) -> F:
-    """Options shared by the commands that read a contacts file."""
+    """FILE and the validation options shared by the commands that read a contacts file.
+
+    The command receives them as one ``frame: FrameInput`` argument.
+    """
+
+    @functools.wraps(func)
+    def wrapper(
+        *args: Any,
+        file: Path,
+        mapping: tuple[str, ...],
+        dedupe: str,
+        nulls: str,
+        unknown: str,
+        **kwargs: Any,
+    ) -> Any:
+        policies = {
+            "columns": _column_map(mapping),
+            "dedupe": dedupe,
+            "nulls": nulls,
+            "unknown": unknown,
+        }
+        return func(*args, frame=FrameInput(file, policies), **kwargs)
+
+    command: Any = wrapper
     for decorator in reversed(
         [
             click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
@@ -381,8 +419,8 @@ def frame_options(func: F) -> F:
             ),
         ]
     ):
-        func = decorator(func)
-    return func
+        command = decorator(command)
+    return cast(F, command)
 
 
 def _output_path(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
@@ -440,11 +478,7 @@ def _problems_text(df: Any, title: str, limit: int = 50) -> str:
 def validate(
     ctx: click.Context,
     settings: Settings,
-    file: Path,
-    mapping: tuple[str, ...],
-    dedupe: str,
-    nulls: str,
-    unknown: str,
+    frame: FrameInput,
     output: Path | None,
 ) -> None:
     """Check a contacts file against the account's custom fields; send nothing.
@@ -455,13 +489,11 @@ def validate(
     Example:
       mailtrap-pandas validate contacts.csv --map "First Name=first_name" -o failures.csv
     """
-    from .io import read_frame, write_frame
+    from .io import write_frame
     from .validate import validate as run_validate
 
-    df = read_frame(file)
-    # click.Choice has already checked these against the library's Literal values.
-    policies: dict[str, Any] = {"dedupe": dedupe, "nulls": nulls, "unknown": unknown}
-    report = run_validate(df, settings.client(), columns=_column_map(mapping), **policies)
+    df = frame.read()
+    report = run_validate(df, settings.client(), **frame.policies)
     if output is not None:
         write_frame(report.failures, output)
     summary = {
@@ -513,11 +545,7 @@ def validate(
 def import_(
     ctx: click.Context,
     settings: Settings,
-    file: Path,
-    mapping: tuple[str, ...],
-    dedupe: str,
-    nulls: str,
-    unknown: str,
+    frame: FrameInput,
     list_ids: tuple[int, ...],
     exclude_list_ids: tuple[int, ...],
     mode: str,
@@ -537,25 +565,20 @@ def import_(
       mailtrap-pandas import contacts.parquet --list-id 3 -o rejected.csv
     """
     from .bulk import import_contacts, to_import_payloads
-    from .io import read_frame, write_frame
+    from .io import write_frame
     from .validate import validate as run_validate
 
-    df = read_frame(file)
-    columns = _column_map(mapping)
+    df = frame.read()
     common: dict[str, Any] = {
         "list_ids": list(list_ids) or None,
         "exclude_list_ids": list(exclude_list_ids) or None,
-        "columns": columns,
         "chunk_size": chunk_size,
-        "nulls": nulls,
-        "dedupe": dedupe,
-        "unknown": unknown,
+        **frame.policies,
     }
     client = settings.client()
     if dry_run:
         # Two GETs of the field definitions; no import request is sent.
-        policies: dict[str, Any] = {"dedupe": dedupe, "nulls": nulls, "unknown": unknown}
-        report = run_validate(df, client, columns=columns, **policies)
+        report = run_validate(df, client, **frame.policies)
         sizes = [len(body) for body in to_import_payloads(df, client, **common)]
         if rejected is not None:
             failed_rows = report.failures["row"].dropna().unique()
@@ -580,14 +603,9 @@ def import_(
             ctx.exit(EXIT_REJECTED)
         return
     journal_arg: Any = False if no_journal else (journal if journal else True)
+    common["mode"] = mode  # click checked the choice
     result = import_contacts(
-        df,
-        client,
-        mode=mode,  # type: ignore[arg-type]
-        journal=journal_arg,
-        progress=settings.progress,
-        wait=not no_wait,
-        **common,
+        df, client, journal=journal_arg, progress=settings.progress, wait=not no_wait, **common
     )
     text = repr(result) + _problems_text(result.rejected, "rejected rows")
     if rejected is not None:
@@ -702,11 +720,7 @@ def events(
 def plan(
     ctx: click.Context,
     settings: Settings,
-    file: Path,
-    mapping: tuple[str, ...],
-    dedupe: str,
-    nulls: str,
-    unknown: str,
+    frame: FrameInput,
     mode: str,
     output: Path | None,
     do_apply: bool,
@@ -718,13 +732,10 @@ def plan(
       mailtrap-pandas plan contacts.csv -o plan.csv --apply
     """
     from .hygiene import plan as make_plan
-    from .io import read_frame, write_frame
+    from .io import write_frame
 
-    df = read_frame(file)
-    policies: dict[str, Any] = {"dedupe": dedupe, "nulls": nulls, "mode": mode}
-    the_plan = make_plan(
-        df, settings.client(), columns=_column_map(mapping), progress=settings.progress, **policies
-    )
+    options: dict[str, Any] = {"mode": mode, **frame.policies}  # click checked the choices
+    the_plan = make_plan(frame.read(), settings.client(), progress=settings.progress, **options)
     if output is not None:
         write_frame(the_plan.rows, output)
     summary: dict[str, Any] = dict(the_plan.summary())

@@ -306,6 +306,7 @@ def plan(
     columns: dict[str, str] | None = None,
     dedupe: Literal["last", "first", "error"] = "last",
     nulls: Literal["skip", "error"] = "skip",
+    unknown: Literal["report", "error", "ignore"] = "report",
     progress: bool = True,
     snapshot: pd.DataFrame | None = None,
 ) -> Plan:
@@ -323,7 +324,7 @@ def plan(
     list_ids, exclude_list_ids : list of int, optional
         Lists the import would add contacts to / remove them from; a row whose
         only change is a list membership is an ``update``.
-    columns, dedupe, nulls
+    columns, dedupe, nulls, unknown
         As for :func:`mailtrap_pandas.validate.validate`. With ``nulls="skip"``
         a missing value is never a change (it would not be sent).
     progress : bool
@@ -352,7 +353,9 @@ def plan(
         raise InputError(f"mode must be one of {MODES}, not {mode!r}")
     client = ensure_client(client)
     fields = client.fields.list()
-    report = validate(df, fields=fields, columns=columns, dedupe=dedupe, nulls=nulls)
+    report = validate(
+        df, fields=fields, columns=columns, dedupe=dedupe, nulls=nulls, unknown=unknown
+    )
     snap = take_snapshot(client, progress=progress) if snapshot is None else snapshot
     include = [int(i) for i in list_ids or []]
     exclude = [int(i) for i in exclude_list_ids or []]
@@ -458,7 +461,13 @@ def plan(
         exclude_list_ids=exclude or None,
         _source=df,
         _client=client,
-        _import_kwargs={"columns": columns, "dedupe": dedupe, "nulls": nulls, "fields": fields},
+        _import_kwargs={
+            "columns": columns,
+            "dedupe": dedupe,
+            "nulls": nulls,
+            "unknown": unknown,
+            "fields": fields,
+        },
         _snapshot_columns=list(snap.columns),
     )
 
