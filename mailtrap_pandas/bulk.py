@@ -31,7 +31,7 @@ Decisions (also for the README):
   The same data imported again *on purpose* needs ``journal=False``.
 - **Streams** (iterables of frames, Parquet/CSV paths, pyarrow datasets) are
   validated and encoded frame by frame (Parquet in record batches of
-  ``chunk_size`` rows). Emails seen are remembered (memory O(unique emails)).
+  ``chunk_size`` rows). Emails seen are remembered as 64-bit hashes (16 bytes each).
   ``dedupe="first"``: a later repeat is dropped (``duplicates``).
   ``dedupe="last"``: the later row is sent in a later job, submitted only once
   the job holding the earlier row has finished, so the last row wins; the
@@ -75,6 +75,7 @@ from .results import (
     empty_rejected,
     empty_skipped,
 )
+from .seen import SeenEmails, email_hashes
 from .sources import Source, open_source
 
 if TYPE_CHECKING:
@@ -135,7 +136,8 @@ class _Run:
     duplicates: list[pd.DataFrame] = field(default_factory=list)
     skipped: list[pd.DataFrame] = field(default_factory=list)
     retry_rows: list[pd.DataFrame] = field(default_factory=list)
-    seen: dict[str, Any] = field(default_factory=dict)  # email -> label (first) / chunk (last)
+    # email -> row label (dedupe first/error) or chunk number (last), 16 bytes per email
+    seen: SeenEmails = field(default_factory=SeenEmails)
     next_chunk: int = 0
     requests_at_start: int = 0
 
@@ -210,20 +212,15 @@ class _Run:
         return kept
 
     def _cross_frame(self, valid: pd.DataFrame) -> pd.DataFrame:
-        emails = valid["email"].astype(str).str.lower()
         if self.dedupe == "last":
-            for email in emails:
-                self.seen.setdefault(email, None)
-            return valid
-        # A dict lookup per email: Series.isin(dict) would copy every key seen so far
-        # into an array on each frame (quadratic time over a stream).
-        seen = self.seen
-        repeat = np.fromiter((e in seen for e in emails), dtype=bool, count=len(emails))
+            return valid  # ordered by _wait_for_earlier instead
+        keys = email_hashes(valid["email"])
+        repeat, values = self.seen.lookup(keys)
         if repeat.any():
             self.progress.skipped(int(repeat.sum()))
             rows = valid.index[repeat]
             if self.dedupe == "first":
-                kept = [self.seen[e] for e in emails[repeat]]
+                kept = self.seen.decode_labels(values[repeat])
                 self.duplicates.append(
                     pd.DataFrame(
                         {"row": rows, "email": valid["email"][repeat].to_numpy(), "kept_row": kept}
@@ -239,8 +236,7 @@ class _Run:
                         "duplicate_email",
                         "this email occurs in an earlier frame (dedupe='error')",
                     )
-        for label, email in zip(valid.index[~repeat], emails[~repeat], strict=True):
-            self.seen[email] = label
+        self.seen.insert(keys[~repeat], self.seen.encode_labels(valid.index[~repeat]))
         return valid[~repeat]
 
     def _reject(
@@ -376,10 +372,10 @@ class _Run:
 
     def _wait_for_earlier(self, chunk: Chunk) -> None:
         """dedupe="last" across a stream: the job holding an earlier row must finish first."""
-        lowered = chunk.emails.astype(str).str.lower()
-        earlier = {self.seen[e] for e in lowered if self.seen.get(e) is not None}
-        for e in lowered:
-            self.seen[e] = chunk.number
+        keys = email_hashes(chunk.emails)
+        found, values = self.seen.lookup(keys)
+        earlier = set(values[found].tolist())
+        self.seen.insert(keys, np.full(len(keys), chunk.number, dtype=np.int64))
         if earlier:
             self.poll(
                 until=lambda: all(

@@ -1,0 +1,100 @@
+"""A compact memory of the emails a streamed import has seen, for dedupe across frames.
+
+A dict of 5,000,000 email strings costs about a gigabyte; this keeps a 64-bit
+hash and a 64-bit value per email (16 bytes) in a few sorted NumPy runs,
+merged log-structured style so that inserting stays cheap. Two different
+emails share a hash with probability about n^2 / 2^65 (7e-7 for 5 million),
+which would make one of them look like a repeat; that is the price of bounded
+memory, and it is stated in the README.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+__all__ = ["SeenEmails", "email_hashes"]
+
+Keys = npt.NDArray[np.uint64]
+Values = npt.NDArray[np.int64]
+
+
+def email_hashes(emails: pd.Series | pd.Index | Sequence[str]) -> Keys:
+    """Stable 64-bit hashes of emails, compared case-insensitively.
+
+    Examples
+    --------
+    >>> a, b = email_hashes(["Ann@Example.com", "ann@example.COM"])
+    >>> bool(a == b)
+    True
+    """
+    lowered = pd.Series(emails, dtype=object).astype(str).str.lower()
+    return pd.util.hash_array(lowered.to_numpy(dtype=object))
+
+
+class SeenEmails:
+    """email hash -> an int64 value (a row label or a chunk number); newer inserts win."""
+
+    def __init__(self) -> None:
+        self._runs: list[tuple[Keys, Values]] = []
+        self._labels: list[Hashable] = []  # labels that are not small non-negative ints
+
+    def __len__(self) -> int:
+        # Older runs may still hold keys a newer run replaced: count distinct keys.
+        if not self._runs:
+            return 0
+        return int(np.unique(np.concatenate([keys for keys, _ in self._runs])).size)
+
+    def lookup(self, keys: Keys) -> tuple[npt.NDArray[np.bool_], Values]:
+        """For each key: whether it was seen, and its latest value (0 where not seen)."""
+        found = np.zeros(len(keys), dtype=bool)
+        values = np.zeros(len(keys), dtype=np.int64)
+        for run_keys, run_values in reversed(self._runs):  # newest first: it wins
+            if not len(run_keys):
+                continue
+            pos = np.searchsorted(run_keys, keys)
+            pos[pos == len(run_keys)] = 0
+            hit = (run_keys[pos] == keys) & ~found
+            values[hit] = run_values[pos[hit]]
+            found |= hit
+        return found, values
+
+    def insert(self, keys: Keys, values: Values) -> None:
+        """Remember ``keys`` with ``values`` (replacing older values of the same keys)."""
+        if not len(keys):
+            return
+        order = np.argsort(keys, kind="stable")
+        self._runs.append(_last_of_each(keys[order], values[order]))
+        # Merge while the newest run is at least half the size of the one before it:
+        # O(log n) runs to search, and each email is copied O(log n) times in all.
+        while len(self._runs) > 1 and 2 * len(self._runs[-1][0]) >= len(self._runs[-2][0]):
+            new_keys, new_values = self._runs.pop()
+            old_keys, old_values = self._runs.pop()
+            keys_ = np.concatenate([old_keys, new_keys])
+            values_ = np.concatenate([old_values, new_values])
+            order = np.argsort(keys_, kind="stable")  # older before newer within a key
+            self._runs.append(_last_of_each(keys_[order], values_[order]))
+
+    def encode_labels(self, labels: pd.Index) -> Values:
+        """Row labels as int64 values: small non-negative ints as themselves, others by slot."""
+        if pd.api.types.is_integer_dtype(labels.dtype) and (len(labels) == 0 or labels.min() >= 0):
+            return np.asarray(labels, dtype=np.int64)
+        start = len(self._labels)
+        self._labels.extend(labels)
+        return -1 - np.arange(start, start + len(labels), dtype=np.int64)
+
+    def decode_labels(self, values: Values) -> list[Any]:
+        """The row labels behind values made by :meth:`encode_labels`."""
+        return [int(v) if v >= 0 else self._labels[-1 - int(v)] for v in values]
+
+
+def _last_of_each(keys: Keys, values: Values) -> tuple[Keys, Values]:
+    """Of sorted keys, keep one entry per key: the last (newest) of each run of equals."""
+    if len(keys) < 2:
+        return keys, values
+    keep = np.append(keys[1:] != keys[:-1], True)
+    return keys[keep], values[keep]
