@@ -12,8 +12,11 @@ The tree::
     │   ├── ValidationError         422 (per-attribute or per-email import errors)
     │   ├── RateLimitError          429
     │   └── ServerError             5xx
-    ├── ImportFailedError       an import job finished with status "failed"
     └── InputError              the caller's frame or arguments cannot be used
+
+Defined beside the code that raises them: ``StalePlanError`` (hygiene),
+``ExportParseError`` (an ``InputError``) and ``ExportTimeoutError`` (export),
+``InvariantError`` (results; a bug if ever seen).
 
 No message, repr or attribute of these exceptions ever holds the API token:
 requests are described by method and URL only, and URLs never carry it.
@@ -29,7 +32,6 @@ __all__ = [
     "AuthenticationError",
     "ConfigurationError",
     "FieldError",
-    "ImportFailedError",
     "InputError",
     "MailtrapError",
     "NotFoundError",
@@ -164,14 +166,6 @@ class RateLimitError(APIError):
 
 class ServerError(APIError):
     """5xx: the server failed."""
-
-
-class ImportFailedError(MailtrapError):
-    """An import job ended with status ``failed``."""
-
-    def __init__(self, import_id: int, message: str | None = None) -> None:
-        super().__init__(message or f"import {import_id} ended with status 'failed'")
-        self.import_id = import_id
 
 
 _REASONS = {
