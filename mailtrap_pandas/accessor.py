@@ -71,3 +71,45 @@ class MailtrapAccessor:
         from .hygiene import sync_list
 
         return sync_list(self._df, list_id, client, **kwargs)
+
+
+def _borrow_help() -> None:
+    """Give each method the parameters and docs of the function it forwards to.
+
+    ``help(df.mailtrap.import_contacts)`` and notebook tab completion then show
+    the real keyword arguments, with one definition of them: the function's.
+    """
+    import inspect
+
+    from .bulk import import_contacts, to_import_payloads
+    from .events_bulk import send_events
+    from .hygiene import plan, sync_list
+    from .schema import build_schema
+    from .validate import validate
+
+    targets: dict[str, Any] = {
+        "schema": build_schema,
+        "validate": validate,
+        "import_contacts": import_contacts,
+        "to_import_payloads": to_import_payloads,
+        "send_events": send_events,
+        "plan": plan,
+        "sync_list": sync_list,
+    }
+    for name, target in targets.items():
+        method = getattr(MailtrapAccessor, name)
+        params = list(inspect.signature(target).parameters.values())
+        if name == "schema":  # build_schema takes fields or a client; the accessor a client
+            client = inspect.Parameter(
+                "client", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None
+            )
+            rest = [client, *params[1:]]
+        else:
+            rest = params[1:]  # the frame is the accessor's own
+        this = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        method.__signature__ = inspect.signature(target).replace(parameters=[this, *rest])
+        intro = (method.__doc__ or "").strip()
+        method.__doc__ = f"{intro}\n\n{inspect.getdoc(target) or ''}"
+
+
+_borrow_help()
