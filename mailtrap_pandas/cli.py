@@ -657,6 +657,7 @@ def export(settings: Settings, output: Path, list_ids: tuple[int, ...], status: 
 @click.option("--param", "params", multiple=True, help="Column to send as a param (repeatable).")
 @click.option("--key", help="Column that makes an event unique beyond its name and params.")
 @click.option("--journal", type=click.Path(dir_okay=False), help="Ledger file.")
+@click.option("--dry-run", is_flag=True, help="Show the events that would be sent; send nothing.")
 @pass_settings
 @click.pass_context
 def events(
@@ -669,6 +670,7 @@ def events(
     params: tuple[str, ...],
     key: str | None,
     journal: str | None,
+    dry_run: bool,
 ) -> None:
     """Fire one custom event per row; a ledger makes re-runs never fire twice.
 
@@ -692,9 +694,18 @@ def events(
         key=key,
         journal=journal if journal else True,
         progress=settings.progress,
+        dry_run=dry_run,
     )
-    summary = result.summary() if hasattr(result, "summary") else {"result": repr(result)}
-    emit(settings, summary, repr(result))
+    text = repr(result)
+    if result.payloads:
+        shown = result.payloads[:5]
+        text += "\n" + "\n".join(
+            f"  row {p['row']}: {p['email']} {p['name']} {json.dumps(p['params'], default=str)}"
+            for p in shown
+        )
+        if len(result.payloads) > len(shown):
+            text += f"\n  ... and {len(result.payloads) - len(shown)} more; nothing was sent"
+    emit(settings, result.summary(), text)
     if len(result.failed):
         ctx.exit(EXIT_REJECTED)
 

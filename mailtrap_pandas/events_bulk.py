@@ -138,6 +138,8 @@ class EventsResult:
 
     sent: int = 0
     skipped: int = 0
+    #: With ``dry_run=True``: one dict per event that would be sent (row, email, name, params).
+    payloads: list[dict[str, Any]] = field(default_factory=list)
     failed: pd.DataFrame = field(default_factory=lambda: _problems([]))
     uncertain: pd.DataFrame = field(default_factory=lambda: _problems([]))
     rows: int = 0
@@ -155,9 +157,14 @@ class EventsResult:
             "skipped": self.skipped,
             "failed": len(self.failed),
             "uncertain": len(self.uncertain),
-        }
+        } | ({"would_send": len(self.payloads)} if self.payloads else {})
 
     def __repr__(self) -> str:
+        if self.payloads:
+            return (
+                f"EventsResult(dry run: rows={self.rows}, would_send={len(self.payloads)}, "
+                f"skipped={self.skipped}, failed={len(self.failed)})"
+            )
         return (
             f"EventsResult(rows={self.rows}, sent={self.sent}, skipped={self.skipped}, "
             f"failed={len(self.failed)}, uncertain={len(self.uncertain)})"
@@ -246,6 +253,7 @@ def send_events(
     journal: bool | str | Path = True,
     progress: bool = True,
     resend_uncertain: bool = False,
+    dry_run: bool = False,
 ) -> EventsResult:
     """Fire one custom event per row, paced by the client's budget, never twice.
 
@@ -272,6 +280,9 @@ def send_events(
         Show a progress bar.
     resend_uncertain : bool
         Send again the events whose outcome an earlier run could not learn.
+    dry_run : bool
+        Send nothing and write nothing: ``result.payloads`` shows each event that
+        would be sent (the ledger is read, so already-sent events are skipped).
 
     Returns
     -------
@@ -324,17 +335,30 @@ def send_events(
                     event_key = _event_key(
                         account, address.lower(), event, payload, values[key] if key else None
                     )
-                    outcome = _send_one(
-                        client,
-                        ledger,
-                        event_key,
-                        account,
-                        address,
-                        event,
-                        payload,
-                        resend_uncertain,
-                    )
+                    if dry_run:
+                        outcome = (
+                            ("skipped", "", "")
+                            if ledger.status(event_key) == "sent"
+                            else ("would_send", "", "")
+                        )
+                        if outcome[0] == "would_send":
+                            result.payloads.append(
+                                {"row": label, "email": address, "name": event, "params": payload}
+                            )
+                    else:
+                        outcome = _send_one(
+                            client,
+                            ledger,
+                            event_key,
+                            account,
+                            address,
+                            event,
+                            payload,
+                            resend_uncertain,
+                        )
                 kind, reason, message = outcome
+                if kind == "would_send":
+                    continue
                 if kind == "sent":
                     result.sent += 1
                 elif kind == "skipped":

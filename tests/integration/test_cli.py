@@ -430,6 +430,10 @@ def test_events_by_name_and_ledger(env: Any, tmp_path: Path) -> None:
     f = write(purchases, tmp_path / "purchases.csv")
     ledger = tmp_path / "ledger.sqlite"
     args = ["events", str(f), "--name", "Purchase", "--param", "amount", "--key", "order_id"]
+    preview = run(*args, "--journal", str(ledger), "--dry-run")
+    assert "would_send=2" in preview.stdout and 'ann@example.com Purchase {"amount": "12.5"}' in (
+        preview.stdout
+    )
     first = as_json("--no-progress", *args, "--journal", str(ledger))
     assert first["sent"] == 2 and first["failed"] == 0
     again = as_json("--no-progress", *args, "--journal", str(ledger))

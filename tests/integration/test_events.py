@@ -283,3 +283,26 @@ def test_progress_off_prints_nothing(
     send_events(orders(), client, name="purchase", journal=ledger, progress=False)
     out = capsys.readouterr()
     assert out.out == "" and out.err == ""
+
+
+def test_dry_run_sends_and_writes_nothing(
+    emu: Any, client: Any, account: None, ledger: Path
+) -> None:
+    df = orders()
+    requests_before = emu.state()["requests"]
+    preview = send_events(
+        df, client, name="Purchase", params=["total"], journal=ledger, progress=False, dry_run=True
+    )
+    assert preview.sent == 0 and recorded(emu) == 0
+    assert [p["row"] for p in preview.payloads] == list(df.index)
+    assert preview.payloads[0]["name"] == "Purchase" and "total" in preview.payloads[0]["params"]
+    assert preview.summary()["would_send"] == len(df) and "dry run" in repr(preview)
+    assert emu.state()["requests"] == requests_before  # the ledger is read, nothing is sent
+    sent = send_events(
+        df, client, name="Purchase", params=["total"], journal=ledger, progress=False
+    )
+    assert sent.sent == len(df)
+    again = send_events(
+        df, client, name="Purchase", params=["total"], journal=ledger, progress=False, dry_run=True
+    )
+    assert again.payloads == [] and again.skipped == len(df)  # already sent: nothing to preview
