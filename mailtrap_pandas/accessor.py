@@ -109,7 +109,9 @@ def _borrow_help() -> None:
         this = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
         method.__signature__ = inspect.signature(target).replace(parameters=[this, *rest])
         intro = (method.__doc__ or "").strip()
-        method.__doc__ = f"{intro}\n\n{inspect.getdoc(target) or ''}"
+        # Without the Examples section: they run as the target's doctests, not as ours.
+        body = (inspect.getdoc(target) or "").split("\nExamples\n--------")[0].rstrip()
+        method.__doc__ = f"{intro}\n\n{body}"
 
 
 _borrow_help()

@@ -42,6 +42,7 @@ DEFAULT_MAX_RETRIES = 6
 TOKEN_ENV = "MAILTRAP_API_TOKEN"
 ACCOUNT_ENV = "MAILTRAP_ACCOUNT_ID"
 BASE_URL_ENV = "MAILTRAP_BASE_URL"
+RATE_FILE_ENV = "MAILTRAP_PANDAS_RATE_FILE"
 
 PathStyle = Literal["account", "token"]
 _LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
@@ -82,6 +83,10 @@ class Client:
     rate_limit : sequence of Window, or None
         The request budget; defaults to 200 requests / 60 s per account and
         150 / 10 s per token. ``None`` or ``()`` turns pacing off.
+    rate_limit_file : path, optional
+        A file through which several *processes* share the budget (threads
+        and clients of one process always share it). Defaults to the
+        ``MAILTRAP_PANDAS_RATE_FILE`` environment variable; unset, no file.
     session : requests.Session, optional
         A session to use instead of a new one (it is not closed by :meth:`close`).
 
@@ -103,6 +108,7 @@ class Client:
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         rate_limit: Sequence[Window] | None = DEFAULT_LIMITS,
+        rate_limit_file: str | os.PathLike[str] | None = None,
         session: requests.Session | None = None,
         user_agent: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -133,6 +139,7 @@ class Client:
         raw_account = account_id if account_id is not None else env_account
         self._account_id: str | None = str(raw_account) if raw_account not in (None, "") else None
         self._windows = tuple(rate_limit or ())
+        self._rate_file = rate_limit_file or os.environ.get(RATE_FILE_ENV) or None
         self._budget: RateBudget | None = None
         self._own_session = session is None
         self.session = session or requests.Session()
@@ -191,7 +198,11 @@ class Client:
         if self._budget is None:
             account = self._account_id if self._account_id is not None else ""
             self._budget = RateBudget(
-                self._windows, base_url=self.base_url, account_id=account, token=self._token
+                self._windows,
+                base_url=self.base_url,
+                account_id=account,
+                token=self._token,
+                shared_file=self._rate_file,
             )
         return self._budget
 

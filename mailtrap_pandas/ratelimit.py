@@ -14,13 +14,17 @@ pool, as the server counts them.
 from __future__ import annotations
 
 import hashlib
+import os
+import sqlite3
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-__all__ = ["DEFAULT_LIMITS", "RateBudget", "Window", "parse_rate_limit"]
+__all__ = ["DEFAULT_LIMITS", "RateBudget", "SharedSlots", "Window", "parse_rate_limit"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,65 @@ class _Log:
         return wait
 
 
+class SharedSlots:
+    """Request slots kept in a SQLite file, so that several processes pace as one.
+
+    Each request takes one row per window key inside an ``IMMEDIATE``
+    transaction (a file lock), after checking every window has room. Times are
+    wall-clock seconds: processes share no monotonic clock.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(
+            str(path), timeout=60, isolation_level=None, check_same_thread=False
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS slots (key TEXT NOT NULL, t REAL NOT NULL)")
+        self._db.execute("CREATE INDEX IF NOT EXISTS slots_key_t ON slots (key, t)")
+        self._lock = threading.Lock()
+
+    def take(self, windows: Sequence[tuple[str, Window]], now: float) -> tuple[float, list[int]]:
+        """Take a slot in every window, or return how long to wait first (and no slot)."""
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                longest = max(w.period for _, w in windows)
+                db.execute("DELETE FROM slots WHERE t <= ?", (now - longest,))
+                wait = 0.0
+                for key, w in windows:
+                    stamps = [
+                        row[0]
+                        for row in db.execute(
+                            "SELECT t FROM slots WHERE key = ? AND t > ? ORDER BY t",
+                            (key, now - w.period),
+                        )
+                    ]
+                    if len(stamps) >= w.limit:
+                        wait = max(wait, stamps[len(stamps) - w.limit] + w.period - now)
+                if wait > 0:
+                    db.execute("ROLLBACK")
+                    return wait, []
+                ids = []
+                for key, _ in windows:
+                    cursor = db.execute("INSERT INTO slots (key, t) VALUES (?, ?)", (key, now))
+                    ids.append(int(cursor.lastrowid or 0))
+                db.execute("COMMIT")
+                return 0.0, ids
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def settle(self, ids: Sequence[int], now: float) -> None:
+        """Re-stamp a request's slots when its response arrives (see RateBudget.settle)."""
+        with self._lock:
+            marks = ",".join("?" * len(ids))
+            self._db.execute(
+                f"UPDATE slots SET t = MAX(t, ?) WHERE rowid IN ({marks})", (now, *ids)
+            )
+
+
 _REGISTRY: dict[tuple[str, ...], _Log] = {}
 _REGISTRY_LOCK = threading.Lock()
 
@@ -102,6 +165,9 @@ class RateBudget:
         before use and never stored.
     clock, sleep : callables
         Injected for tests.
+    shared_file : path, optional
+        A SQLite file through which several processes share the windows
+        (wall-clock time; see :class:`SharedSlots`).
     """
 
     def __init__(
@@ -114,6 +180,7 @@ class RateBudget:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         shared: bool = True,
+        shared_file: str | os.PathLike[str] | None = None,
     ) -> None:
         self._lock = threading.Lock()
         self._clock = clock
@@ -121,6 +188,7 @@ class RateBudget:
         self.windows = tuple(windows)
         digest = hashlib.sha256(token.encode()).hexdigest()[:16]
         self._logs: list[_Log] = []
+        keys: list[tuple[str, Window]] = []
         for w in self.windows:
             key = (
                 base_url,
@@ -129,11 +197,14 @@ class RateBudget:
                 str(w.limit),
                 str(w.period),
             )
+            keys.append(("|".join(key), w))
             if not shared:
                 self._logs.append(_Log(w))
                 continue
             with _REGISTRY_LOCK:
                 self._logs.append(_REGISTRY.setdefault(key, _Log(w)))
+        self._file = SharedSlots(shared_file) if shared_file and self.windows else None
+        self._file_windows = keys
         # A 429 pause must hold even when no window is configured (pacing off).
         self._blocked_until = 0.0
         self.requests = 0
@@ -147,8 +218,10 @@ class RateBudget:
         """Block until a request may be sent, record it, and return the seconds waited."""
         return self.reserve()[1]
 
-    def reserve(self) -> tuple[list[float], float]:
+    def reserve(self) -> tuple[Any, float]:
         """Like :meth:`acquire`, and also return the request's slot for :meth:`settle`."""
+        if self._file is not None:
+            return self._reserve_in_file()
         waited = 0.0
         while True:
             with self._lock:
@@ -164,13 +237,36 @@ class RateBudget:
             self._sleep(wait)
             waited += wait
 
-    def settle(self, slot: list[float]) -> None:
+    def _reserve_in_file(self) -> tuple[Any, float]:
+        assert self._file is not None
+        waited = 0.0
+        while True:
+            pause = self._blocked_until - self._clock()
+            if pause > 0:
+                self._sleep(pause)
+                waited += pause
+                continue
+            wait, ids = self._file.take(self._file_windows, time.time())
+            if not ids:
+                self._sleep(wait)
+                waited += wait
+                continue
+            with self._lock:
+                self.requests += 1
+                self.waited += waited
+            return ("file", ids), waited
+
+    def settle(self, slot: Any) -> None:
         """Re-stamp a request's slot when its response arrives.
 
         The server counts a request when it arrives, which is after we sent it;
         counting from the response (which comes later still) keeps our windows
         at least as conservative as the server's, even when latencies vary.
         """
+        if isinstance(slot, tuple):  # ("file", row ids)
+            assert self._file is not None
+            self._file.settle(slot[1], time.time())
+            return
         with self._lock:
             slot[0] = max(slot[0], self._clock())
 
