@@ -30,6 +30,7 @@ import pandas as pd
 from .client import Client, ensure_client
 from .errors import APIError, InputError, NotFoundError, TransportError
 from .journal import resolve_journal_path
+from .normalize import normalize_emails
 from .progress import progress_bar
 from .reprs import BAD, GOOD, PLAIN, WARN, counts, heading, note, plural, section, table
 
@@ -231,16 +232,6 @@ def _event_key(account: str, email: str, name: str, params: dict[str, Any], key:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _normalize_email(value: Any) -> str | None:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    text = str(value).strip()
-    if "@" not in text:
-        return text or None
-    local, _, domain = text.rpartition("@")
-    return f"{local}@{domain.lower()}"
-
-
 def send_events(
     df: pd.DataFrame,
     client: Client | None = None,
@@ -319,15 +310,22 @@ def send_events(
         "uncertain": ([], []),
     }
     param_cols = list(params or [])
+    # The same normalization as validation: trimmed, domain lower-cased, syntax checked.
+    emails = normalize_emails(df[email])
+    addresses: list[str | None] = emails.normalized.to_pylist()
     try:
         with progress_bar(total=len(df), unit="event", enabled=progress, desc="events") as bar:
-            for label, row in zip(df.index, df.itertuples(index=False, name=None), strict=True):
+            records = zip(df.index, df.itertuples(index=False, name=None), strict=True)
+            for position, (label, row) in enumerate(records):
                 bar.update(1)
                 values = dict(zip(df.columns, row, strict=True))
-                address = _normalize_email(values[email])
+                address = addresses[position]
                 event = name if name is not None else _scalar(values[str(name_column)])
-                if address is None:
+                if emails.missing[position]:
                     outcome = ("failed", "missing_email", f"column {email!r} is empty")
+                elif address is None:  # an address no contact can have: no request for it
+                    address = str(values[email])
+                    outcome = ("failed", "invalid_email", "not a valid email address")
                 elif not isinstance(event, str) or not event or len(event) > MAX_NAME_LENGTH:
                     outcome = ("failed", "invalid_name", f"must be text of 1..{MAX_NAME_LENGTH}")
                 else:

@@ -306,3 +306,12 @@ def test_dry_run_sends_and_writes_nothing(
         df, client, name="Purchase", params=["total"], journal=ledger, progress=False, dry_run=True
     )
     assert again.payloads == [] and again.skipped == len(df)  # already sent: nothing to preview
+
+
+def test_invalid_email_fails_without_a_request(emu: Any, client: Any, ledger: Path) -> None:
+    df = pd.DataFrame({"email": ["not-an-email", " Ann@Example.COM "]})
+    client.contacts.create("Ann@example.com")
+    before = emu.state()["requests"]
+    result = send_events(df, client, name="visit", journal=ledger, progress=False)
+    assert result.failed["reason"].tolist() == ["invalid_email"]
+    assert result.sent == 1 and emu.state()["requests"] == before + 1  # normalized, sent once
