@@ -11,7 +11,7 @@ import time
 import pandas as pd
 
 from mailtrap_pandas.emulator import Emulator
-from mailtrap_pandas.encode import encode_chunks
+from mailtrap_pandas.frames.encode import encode_chunks
 
 FIELDS = {"first_name": "text", "age": "integer", "score": "float", "vip": "boolean"}
 

@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from benchmarks._measure import PeakRSS
-from mailtrap_pandas.encode import encode_chunks
+from mailtrap_pandas.frames.encode import encode_chunks
 
 FIELDS = {
     "first_name": "text",

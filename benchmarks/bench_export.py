@@ -29,8 +29,8 @@ import pandas as pd
 import pyarrow as pa
 
 from benchmarks._measure import PeakRSS
-from mailtrap_pandas.dtypes import STATUS_DTYPE, contact_dtypes
-from mailtrap_pandas.export import read_export_file
+from mailtrap_pandas.frames.dtypes import STATUS_DTYPE, contact_dtypes
+from mailtrap_pandas.jobs.exports import read_export_file
 
 FIELDS = [
     {"merge_tag": "first_name", "data_type": "text"},

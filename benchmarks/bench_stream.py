@@ -58,7 +58,7 @@ from benchmarks._measure import PeakRSS
 peak = PeakRSS().__enter__()
 import pandas as pd, pyarrow as pa
 from mailtrap_pandas import Client
-from mailtrap_pandas.bulk import to_import_payloads
+from mailtrap_pandas.jobs.imports.run import to_import_payloads
 # Never contacted: the field definitions are given, so nothing is fetched.
 client = Client("bench", account_id=1, base_url="http://127.0.0.1:9", rate_limit=None)
 out = {"mode": mode}

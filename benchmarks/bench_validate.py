@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pda
 
-from mailtrap_pandas.dtypes import MAX_TEXT_LENGTH, field_type
-from mailtrap_pandas.validate import validate
+from mailtrap_pandas.frames.dtypes import MAX_TEXT_LENGTH, field_type
+from mailtrap_pandas.jobs.validation import validate
 
 FIELDS = [
     {"name": "First name", "data_type": "text", "merge_tag": "first_name"},

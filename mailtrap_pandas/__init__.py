@@ -11,14 +11,13 @@ Importing the package registers the ``df.mailtrap`` accessor::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from typing import TYPE_CHECKING, Any
 
-from . import accessor as _accessor  # noqa: F401  (registers df.mailtrap)
-from .bulk import import_contacts, to_import_payloads
-from .client import Client
-from .errors import (
+from mailtrap_pandas import accessor as _accessor  # noqa: F401  (registers df.mailtrap)
+from mailtrap_pandas._version import __version__
+from mailtrap_pandas.api.client import Client
+from mailtrap_pandas.api.ratelimit import RateBudget, Window
+from mailtrap_pandas.errors import (
     APIError,
     AuthenticationError,
     ConfigurationError,
@@ -31,17 +30,17 @@ from .errors import (
     TransportError,
     ValidationError,
 )
-from .events_bulk import EventsResult, send_events
-from .export import ExportTimeoutError, read_export, read_export_file
-from .export_file import ExportFormatWarning, ExportParseError
-from .hygiene import Plan, StalePlanError, SyncPlan, plan, sync_list
-from .ratelimit import RateBudget, Window
-from .results import ImportResult
-from .schema import build_schema
-from .validate import Reason, ValidationReport, validate
+from mailtrap_pandas.frames.reader import ExportFormatWarning, ExportParseError
+from mailtrap_pandas.frames.validate import Reason, ValidationReport
+from mailtrap_pandas.jobs.events import EventsResult, send_events
+from mailtrap_pandas.jobs.exports import ExportTimeoutError, read_export, read_export_file
+from mailtrap_pandas.jobs.hygiene import Plan, StalePlanError, SyncPlan, plan, sync_list
+from mailtrap_pandas.jobs.imports.result import ImportResult
+from mailtrap_pandas.jobs.imports.run import import_contacts, to_import_payloads
+from mailtrap_pandas.jobs.validation import build_schema, validate
 
 if TYPE_CHECKING:
-    from .emulator import Emulator
+    from mailtrap_pandas.emulator import Emulator
 
 __all__ = [
     "APIError",
@@ -85,7 +84,7 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # The emulator is imported only when asked for: the library never needs it.
     if name == "Emulator":
-        from .emulator import Emulator
+        from mailtrap_pandas.emulator import Emulator
 
         return Emulator
     raise AttributeError(f"module 'mailtrap_pandas' has no attribute {name!r}")

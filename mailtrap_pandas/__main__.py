@@ -1,5 +1,5 @@
 """``python -m mailtrap_pandas``: the same command line as ``mailtrap-pandas``."""
 
-from .cli import main
+from mailtrap_pandas.cli import main
 
 main()

@@ -15,11 +15,11 @@ if TYPE_CHECKING:
 
     import pandera.pandas as pa
 
-    from .bulk import ImportResult
-    from .client import Client
-    from .events_bulk import EventsResult
-    from .hygiene import Plan, SyncPlan
-    from .validate import ValidationReport
+    from mailtrap_pandas.api.client import Client
+    from mailtrap_pandas.frames.validate import ValidationReport
+    from mailtrap_pandas.jobs.events import EventsResult
+    from mailtrap_pandas.jobs.hygiene import Plan, SyncPlan
+    from mailtrap_pandas.jobs.imports.run import ImportResult
 
 
 @pd.api.extensions.register_dataframe_accessor("mailtrap")
@@ -31,44 +31,44 @@ class MailtrapAccessor:
 
     def schema(self, client: Client | None = None, **kwargs: Any) -> pa.DataFrameSchema:
         """The pandera schema of the account's live custom fields; see :func:`build_schema`."""
-        from .client import ensure_client
-        from .schema import build_schema
+        from mailtrap_pandas.api.client import ensure_client
+        from mailtrap_pandas.jobs.validation import build_schema
 
         return build_schema(ensure_client(client), **kwargs)
 
     def validate(self, client: Client | None = None, **kwargs: Any) -> ValidationReport:
         """Check every row against the account's fields; see :func:`mailtrap_pandas.validate`."""
-        from .validate import validate
+        from mailtrap_pandas.jobs.validation import validate
 
         return validate(self._df, client, **kwargs)
 
     def import_contacts(self, client: Client | None = None, **kwargs: Any) -> ImportResult:
         """Validate, chunk and bulk-import; see :func:`mailtrap_pandas.import_contacts`."""
-        from .bulk import import_contacts
+        from mailtrap_pandas.jobs.imports.run import import_contacts
 
         return import_contacts(self._df, client, **kwargs)
 
     def to_import_payloads(self, client: Client | None = None, **kwargs: Any) -> Iterator[bytes]:
         """The exact import request bodies, sending nothing; see :func:`to_import_payloads`."""
-        from .bulk import to_import_payloads
+        from mailtrap_pandas.jobs.imports.run import to_import_payloads
 
         return to_import_payloads(self._df, client, **kwargs)
 
     def send_events(self, client: Client | None = None, **kwargs: Any) -> EventsResult:
         """Fire one custom event per row, never twice; see :func:`send_events`."""
-        from .events_bulk import send_events
+        from mailtrap_pandas.jobs.events import send_events
 
         return send_events(self._df, client, **kwargs)
 
     def plan(self, client: Client | None = None, **kwargs: Any) -> Plan:
         """Diff the frame against one export of the account; see :func:`plan`."""
-        from .hygiene import plan
+        from mailtrap_pandas.jobs.hygiene import plan
 
         return plan(self._df, client, **kwargs)
 
     def sync_list(self, list_id: int, client: Client | None = None, **kwargs: Any) -> SyncPlan:
         """Make a list's membership match the frame; see :func:`sync_list`."""
-        from .hygiene import sync_list
+        from mailtrap_pandas.jobs.hygiene import sync_list
 
         return sync_list(self._df, list_id, client, **kwargs)
 
@@ -81,11 +81,10 @@ def _borrow_help() -> None:
     """
     import inspect
 
-    from .bulk import import_contacts, to_import_payloads
-    from .events_bulk import send_events
-    from .hygiene import plan, sync_list
-    from .schema import build_schema
-    from .validate import validate
+    from mailtrap_pandas.jobs.events import send_events
+    from mailtrap_pandas.jobs.hygiene import plan, sync_list
+    from mailtrap_pandas.jobs.imports.run import import_contacts, to_import_payloads
+    from mailtrap_pandas.jobs.validation import build_schema, validate
 
     targets: dict[str, Any] = {
         "schema": build_schema,

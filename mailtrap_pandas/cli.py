@@ -17,7 +17,7 @@ from typing import Any, TypeVar, cast
 
 import click
 
-from .errors import MailtrapError
+from mailtrap_pandas.errors import MailtrapError
 
 EXIT_ERROR = 1
 EXIT_REJECTED = 3
@@ -41,10 +41,10 @@ class Settings:
 
     def client(self) -> Any:
         """A Client from the options and environment, or one bound to an in-process emulator."""
-        from .client import Client
+        from mailtrap_pandas.api.client import Client
 
         if self.emulator:
-            from .emulator import Emulator
+            from mailtrap_pandas.emulator import Emulator
 
             emu = self._stack.enter_context(Emulator())
             return self._stack.enter_context(emu.client())
@@ -174,8 +174,8 @@ def emulator(
       MAILTRAP_BASE_URL=http://127.0.0.1:8025 MAILTRAP_API_TOKEN=emulator-token \\
         mailtrap-pandas lists list
     """
-    from .emulator import serve
-    from .ratelimit import parse_rate_limit
+    from mailtrap_pandas.api.ratelimit import parse_rate_limit
+    from mailtrap_pandas.emulator import serve
 
     windows = parse_rate_limit(rate_limit)
     scoped = None
@@ -196,7 +196,7 @@ def demo(settings: Settings) -> None:
     Example:
       mailtrap-pandas demo
     """
-    from .demo import run_demo
+    from mailtrap_pandas.demo import run_demo
 
     run_demo(progress=settings.progress)
 
@@ -368,7 +368,7 @@ class FrameInput:
 
     def read(self) -> Any:
         """The file as a frame of raw values."""
-        from .io import read_frame
+        from mailtrap_pandas.frames.files import read_frame
 
         return read_frame(self.file)
 
@@ -425,7 +425,7 @@ def frame_options(func: F) -> F:
 
 def _output_path(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
     """Check an output file's format before any work (a usage error, exit 2)."""
-    from .io import check_output_path
+    from mailtrap_pandas.frames.files import check_output_path
 
     if value is None:
         return None
@@ -489,8 +489,8 @@ def validate(
     Example:
       mailtrap-pandas validate contacts.csv --map "First Name=first_name" -o failures.csv
     """
-    from .io import write_frame
-    from .validate import validate as run_validate
+    from mailtrap_pandas.frames.files import write_frame
+    from mailtrap_pandas.jobs.validation import validate as run_validate
 
     df = frame.read()
     report = run_validate(df, settings.client(), **frame.policies)
@@ -564,9 +564,9 @@ def import_(
     Example:
       mailtrap-pandas import contacts.parquet --list-id 3 -o rejected.csv
     """
-    from .bulk import import_contacts, to_import_payloads
-    from .io import write_frame
-    from .validate import validate as run_validate
+    from mailtrap_pandas.frames.files import write_frame
+    from mailtrap_pandas.jobs.imports.run import import_contacts, to_import_payloads
+    from mailtrap_pandas.jobs.validation import validate as run_validate
 
     df = frame.read()
     common: dict[str, Any] = {
@@ -636,8 +636,8 @@ def export(settings: Settings, output: Path, list_ids: tuple[int, ...], status: 
     Example:
       mailtrap-pandas export -o contacts.parquet --list-id 3 --status subscribed
     """
-    from .export import read_export
-    from .io import write_frame
+    from mailtrap_pandas.frames.files import write_frame
+    from mailtrap_pandas.jobs.exports import read_export
 
     filters: dict[str, Any] = {"list_ids": list(list_ids) or None, "status": status}
     df = read_export(settings.client(), progress=settings.progress, **filters)
@@ -678,8 +678,8 @@ def events(
     Example:
       mailtrap-pandas events purchases.csv --name Purchase --param amount --key order_id
     """
-    from .events_bulk import send_events
-    from .io import read_frame
+    from mailtrap_pandas.frames.files import read_frame
+    from mailtrap_pandas.jobs.events import send_events
 
     if (name is None) == (name_column is None):
         raise click.UsageError("give exactly one of --name and --name-column")
@@ -742,8 +742,8 @@ def plan(
     Example:
       mailtrap-pandas plan contacts.csv -o plan.csv --apply
     """
-    from .hygiene import plan as make_plan
-    from .io import write_frame
+    from mailtrap_pandas.frames.files import write_frame
+    from mailtrap_pandas.jobs.hygiene import plan as make_plan
 
     options: dict[str, Any] = {"mode": mode, **frame.policies}  # click checked the choices
     the_plan = make_plan(frame.read(), settings.client(), progress=settings.progress, **options)

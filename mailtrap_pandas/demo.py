@@ -84,9 +84,9 @@ def run_demo(*, progress: bool = True) -> None:
 
     Everything goes to stdout except the progress bars, which go to stderr.
     """
-    from .emulator import Emulator
-    from .export import read_export
-    from .validate import validate
+    from mailtrap_pandas.emulator import Emulator
+    from mailtrap_pandas.jobs.exports import read_export
+    from mailtrap_pandas.jobs.validation import validate
 
     started = time.monotonic()
     with (

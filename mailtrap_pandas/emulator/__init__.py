@@ -62,6 +62,6 @@ Behaviour the real API leaves undocumented and that the emulator ASSUMES
 
 from __future__ import annotations
 
-from .server import DEFAULT, Emulator, serve
+from mailtrap_pandas.emulator.server import DEFAULT, Emulator, serve
 
 __all__ = ["DEFAULT", "Emulator", "serve"]

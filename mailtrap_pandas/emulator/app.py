@@ -23,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from .errors import (
+from mailtrap_pandas.emulator.errors import (
     EmulatorError,
     Forbidden,
     ImportUnprocessable,
@@ -31,11 +31,11 @@ from .errors import (
     RateLimited,
     Unprocessable,
 )
-from .errors import body_for_status as fault_error
-from .faults import FaultBook, parse_fault
-from .jobs import JobRunner
-from .ratelimit import RateLimiter, Verdict
-from .state import Backend
+from mailtrap_pandas.emulator.errors import body_for_status as fault_error
+from mailtrap_pandas.emulator.faults import FaultBook, parse_fault
+from mailtrap_pandas.emulator.jobs import JobRunner
+from mailtrap_pandas.emulator.ratelimit import RateLimiter, Verdict
+from mailtrap_pandas.emulator.state import Backend
 
 __all__ = ["EmulatorApp"]
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import orjson
 
-from .state import Backend, iso_ms
+from mailtrap_pandas.emulator.state import Backend, iso_ms
 
 __all__ = ["FIXED_COLUMNS", "build_export"]
 

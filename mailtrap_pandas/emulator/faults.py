@@ -24,7 +24,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .errors import Unprocessable
+from mailtrap_pandas.emulator.errors import Unprocessable
 
 __all__ = ["Fault", "FaultBook", "parse_fault"]
 

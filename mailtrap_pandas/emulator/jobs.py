@@ -22,8 +22,8 @@ from typing import Any, Literal
 
 import orjson
 
-from .exportfile import build_export
-from .state import Backend, now_ms
+from mailtrap_pandas.emulator.exportfile import build_export
+from mailtrap_pandas.emulator.state import Backend, now_ms
 
 __all__ = ["JobRunner", "JobPolicy"]
 

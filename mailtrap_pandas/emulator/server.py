@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from .app import EmulatorApp
-from .errors import EmulatorError
-from .jobs import JobPolicy, JobRunner
-from .ratelimit import DEFAULT_RATE_LIMIT, Limit, RateLimiter
-from .state import Backend
-from .store import Store
+from mailtrap_pandas.emulator.app import EmulatorApp
+from mailtrap_pandas.emulator.errors import EmulatorError
+from mailtrap_pandas.emulator.jobs import JobPolicy, JobRunner
+from mailtrap_pandas.emulator.ratelimit import DEFAULT_RATE_LIMIT, Limit, RateLimiter
+from mailtrap_pandas.emulator.state import Backend
+from mailtrap_pandas.emulator.store import Store
 
 if TYPE_CHECKING:
-    from mailtrap_pandas.client import Client
+    from mailtrap_pandas.api.client import Client
 
 __all__ = ["DEFAULT", "Emulator", "serve"]
 
@@ -48,7 +48,7 @@ def _limits(rate_limit: Any) -> tuple[Limit, ...] | None:
         return None
     out: list[Limit] = []
     for item in rate_limit:
-        # Accept (limit, period[, scope]) tuples and mailtrap_pandas.ratelimit.Window.
+        # Accept (limit, period[, scope]) tuples and mailtrap_pandas.api.ratelimit.Window.
         if hasattr(item, "limit"):
             out.append((int(item.limit), float(item.period), str(item.scope)))
         else:
@@ -241,13 +241,13 @@ class Emulator:
         return self.jobs.advance()
 
     def client(self, **kwargs: Any) -> Client:
-        """A :class:`mailtrap_pandas.client.Client` bound to this emulator.
+        """A :class:`mailtrap_pandas.api.client.Client` bound to this emulator.
 
         Its rate budget matches the emulator's windows (or is off when the
         emulator's is). Keyword arguments are passed on to ``Client``.
         """
-        from mailtrap_pandas.client import Client
-        from mailtrap_pandas.ratelimit import Window
+        from mailtrap_pandas.api.client import Client
+        from mailtrap_pandas.api.ratelimit import Window
 
         windows = (
             None

@@ -23,9 +23,15 @@ from typing import Any
 
 import orjson
 
-from . import validate as v
-from .errors import ContactNotFound, ImportUnprocessable, NotFound, Unauthorized, Unprocessable
-from .store import Store
+from mailtrap_pandas.emulator import validate as v
+from mailtrap_pandas.emulator.errors import (
+    ContactNotFound,
+    ImportUnprocessable,
+    NotFound,
+    Unauthorized,
+    Unprocessable,
+)
+from mailtrap_pandas.emulator.store import Store
 
 __all__ = ["Backend", "MAX_FIELDS", "MAX_LISTS", "MAX_IMPORT", "new_contact_id"]
 

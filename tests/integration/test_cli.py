@@ -185,7 +185,7 @@ def test_missing_token_is_a_clear_error() -> None:
 
 
 def test_unexpected_exception_is_one_line(env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from mailtrap_pandas.client import Client
+    from mailtrap_pandas.api.client import Client
 
     def boom(self: Any) -> Any:
         raise KeyError("surprise")

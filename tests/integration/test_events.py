@@ -11,7 +11,7 @@ import pytest
 
 import mailtrap_pandas  # noqa: F401  (registers df.mailtrap)
 from mailtrap_pandas.errors import InputError
-from mailtrap_pandas.events_bulk import send_events
+from mailtrap_pandas.jobs.events import send_events
 
 EVENTS_PATH = r"/contacts/[^/]+/events$"
 

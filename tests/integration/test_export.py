@@ -10,11 +10,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from mailtrap_pandas.client import Client
-from mailtrap_pandas.dtypes import contact_dtypes
+from mailtrap_pandas.api.client import Client
 from mailtrap_pandas.emulator import Emulator
 from mailtrap_pandas.errors import InputError
-from mailtrap_pandas.export import ExportTimeoutError, read_export, read_export_file
+from mailtrap_pandas.frames.dtypes import contact_dtypes
+from mailtrap_pandas.jobs.exports import ExportTimeoutError, read_export, read_export_file
 
 FIELDS = [
     {"name": "Zip", "data_type": "text", "merge_tag": "zip"},
@@ -138,7 +138,7 @@ def test_waits_for_an_export_already_in_flight(
     try:
         other = client.exports.create([])  # someone else's export, still running
         assert other["status"] != "finished"
-        with caplog.at_level(logging.INFO, logger="mailtrap_pandas.export"):
+        with caplog.at_level(logging.INFO, logger="mailtrap_pandas.jobs.exports"):
             df = read_export(client, progress=False, timeout=30)
     finally:
         emu.clear_faults()

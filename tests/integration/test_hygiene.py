@@ -10,8 +10,8 @@ import pytest
 
 import mailtrap_pandas  # noqa: F401  (registers df.mailtrap)
 from mailtrap_pandas.errors import InputError, NotFoundError
-from mailtrap_pandas.export import read_export
-from mailtrap_pandas.hygiene import StalePlanError, fingerprint, plan, sync_list
+from mailtrap_pandas.jobs.exports import read_export
+from mailtrap_pandas.jobs.hygiene import StalePlanError, fingerprint, plan, sync_list
 
 FIELDS = [
     {"name": "Age", "data_type": "integer", "merge_tag": "age"},

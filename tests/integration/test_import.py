@@ -13,8 +13,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from mailtrap_pandas.bulk import import_contacts, to_import_payloads
 from mailtrap_pandas.emulator import Emulator
+from mailtrap_pandas.jobs.imports.run import import_contacts, to_import_payloads
 
 FIELDS = [
     {"name": "Age", "data_type": "integer", "merge_tag": "age"},
@@ -165,7 +165,7 @@ def test_pacing_never_draws_a_429() -> None:
 CHILD = """
 import sys
 from mailtrap_pandas import Client
-from mailtrap_pandas.bulk import import_contacts
+from mailtrap_pandas.jobs.imports.run import import_contacts
 import pandas as pd
 url, token, account, journal = sys.argv[1:5]
 idx = pd.RangeIndex(0, 6000)

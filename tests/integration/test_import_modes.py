@@ -7,10 +7,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from mailtrap_pandas.bulk import import_contacts
 from mailtrap_pandas.emulator import Emulator
 from mailtrap_pandas.errors import InputError
-from mailtrap_pandas.export import read_export
+from mailtrap_pandas.jobs.exports import read_export
+from mailtrap_pandas.jobs.imports.run import import_contacts
 
 FIELDS = [
     {"name": "Age", "data_type": "integer", "merge_tag": "age"},

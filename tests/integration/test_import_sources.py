@@ -18,9 +18,9 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from mailtrap_pandas.bulk import import_contacts, to_import_payloads
 from mailtrap_pandas.emulator import Emulator
-from mailtrap_pandas.export import read_export
+from mailtrap_pandas.jobs.exports import read_export
+from mailtrap_pandas.jobs.imports.run import import_contacts, to_import_payloads
 
 FIELDS = [
     {"name": "Age", "data_type": "integer", "merge_tag": "age"},

@@ -23,10 +23,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mailtrap_pandas.client import Client
-from mailtrap_pandas.dtypes import CONTACT_COLUMNS, contact_dtypes, field_type
+from mailtrap_pandas.api.client import Client
 from mailtrap_pandas.emulator import Emulator
-from mailtrap_pandas.export import read_export
+from mailtrap_pandas.frames.dtypes import CONTACT_COLUMNS, contact_dtypes, field_type
+from mailtrap_pandas.jobs.exports import read_export
 
 FIELDS = [
     {"name": "Zip", "data_type": "text", "merge_tag": "zip"},

@@ -7,8 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from mailtrap_pandas.api.ratelimit import SharedSlots, Window
 from mailtrap_pandas.emulator import Emulator
-from mailtrap_pandas.ratelimit import SharedSlots, Window
 
 CHILD = """
 import sys

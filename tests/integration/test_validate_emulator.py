@@ -20,9 +20,9 @@ import pytest
 import mailtrap_pandas.accessor  # noqa: F401  (registers df.mailtrap)
 from mailtrap_pandas import Client, ConfigurationError
 from mailtrap_pandas.emulator import Emulator
-from mailtrap_pandas.encode import encode_chunks
-from mailtrap_pandas.schema import build_schema
-from mailtrap_pandas.validate import Reason, validate
+from mailtrap_pandas.frames.encode import encode_chunks
+from mailtrap_pandas.frames.validate import Reason
+from mailtrap_pandas.jobs.validation import build_schema, validate
 
 FIELDS = [
     {"name": "First name", "data_type": "text", "merge_tag": "first_name"},

@@ -25,10 +25,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from mailtrap_pandas.bulk import import_contacts
 from mailtrap_pandas.errors import InputError, MailtrapError
-from mailtrap_pandas.results import InvariantError
-from mailtrap_pandas.validate import validate
+from mailtrap_pandas.jobs.imports.result import InvariantError
+from mailtrap_pandas.jobs.imports.run import import_contacts
+from mailtrap_pandas.jobs.validation import validate
 
 FIELDS = [
     {"name": "City", "data_type": "text", "merge_tag": "city"},

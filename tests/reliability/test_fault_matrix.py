@@ -34,12 +34,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mailtrap_pandas import retry
-from mailtrap_pandas.bulk import import_contacts
+from mailtrap_pandas.api import retry
 from mailtrap_pandas.emulator import Emulator
 from mailtrap_pandas.errors import MailtrapError
-from mailtrap_pandas.journal import Journal
-from mailtrap_pandas.results import ImportResult, InvariantError
+from mailtrap_pandas.jobs.imports.result import ImportResult, InvariantError
+from mailtrap_pandas.jobs.imports.run import import_contacts
+from mailtrap_pandas.jobs.store import Journal
 
 pytestmark = pytest.mark.slow
 
@@ -344,8 +344,8 @@ import sys
 import pandas as pd
 
 from mailtrap_pandas import Client
-from mailtrap_pandas import retry
-from mailtrap_pandas.bulk import import_contacts
+from mailtrap_pandas.api import retry
+from mailtrap_pandas.jobs.imports.run import import_contacts
 
 url, token, account, journal, frame, chunk = sys.argv[1:7]
 df = pd.read_pickle(frame)

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from mailtrap_pandas import Client, ConfigurationError, MailtrapError
 from mailtrap_pandas.cli import cli
 from mailtrap_pandas.emulator import Emulator
-from mailtrap_pandas.io import neutralize_formulas, write_frame
+from mailtrap_pandas.frames.files import neutralize_formulas, write_frame
 
 SECRET = "SECRET-token-0123456789abcdef"
 
@@ -82,7 +82,7 @@ def test_token_absent_from_cli_output_even_with_debug(secret_emu: Emulator) -> N
 
 
 def test_token_absent_from_files_we_write(secret_emu: Emulator, tmp_path: Path) -> None:
-    from mailtrap_pandas.events_bulk import send_events
+    from mailtrap_pandas.jobs.events import send_events
 
     client = secret_emu.client()
     client.contacts.create("a@example.com")

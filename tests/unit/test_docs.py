@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mailtrap_pandas.dtypes import readme_table
+from mailtrap_pandas.frames.dtypes import readme_table
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

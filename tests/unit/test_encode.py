@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailtrap_pandas.encode import MAX_CHUNK_SIZE, check_chunk_size, encode_chunks
 from mailtrap_pandas.errors import InputError
+from mailtrap_pandas.frames.encode import MAX_CHUNK_SIZE, check_chunk_size, encode_chunks
 
 FIELDS = {"name": "text", "age": "integer", "score": "float", "vip": "boolean", "born": "date"}
 DTYPES = {

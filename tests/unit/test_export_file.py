@@ -11,9 +11,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from mailtrap_pandas.dtypes import CONTACT_COLUMNS, contact_dtypes
 from mailtrap_pandas.errors import InputError
-from mailtrap_pandas.export import (
+from mailtrap_pandas.frames.dtypes import CONTACT_COLUMNS, contact_dtypes
+from mailtrap_pandas.jobs.exports import (
     ExportFormatWarning,
     ExportParseError,
     read_export_file,
@@ -368,7 +368,7 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_small_blocks_keep_rows_and_errors_aligned(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import mailtrap_pandas.export_file as export_file
+    import mailtrap_pandas.frames.reader as export_file
 
     monkeypatch.setattr(export_file, "_BLOCK_SIZE", 64)  # many blocks of a few rows each
     rows = [

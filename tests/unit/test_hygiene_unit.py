@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mailtrap_pandas.hygiene import _differs, _id_set, fingerprint
+from mailtrap_pandas.jobs.hygiene import _differs, _id_set, fingerprint
 
 
 def test_differs_same_dtype() -> None:

@@ -10,7 +10,12 @@ import pyarrow as pa
 import pytest
 
 from mailtrap_pandas.errors import InputError
-from mailtrap_pandas.io import check_output_path, neutralize_formulas, read_frame, write_frame
+from mailtrap_pandas.frames.files import (
+    check_output_path,
+    neutralize_formulas,
+    read_frame,
+    write_frame,
+)
 
 
 def test_csv_is_read_as_raw_text(tmp_path: Path) -> None:

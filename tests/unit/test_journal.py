@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mailtrap_pandas.journal import ENV, Journal, default_path, open_journal
+from mailtrap_pandas.jobs.store import ENV, Journal, default_path, open_journal
 
 KEY = ("https://mailtrap.io", "7", "ab" * 32)
 

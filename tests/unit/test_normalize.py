@@ -10,8 +10,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from mailtrap_pandas.dtypes import TYPE_TABLE, field_type
-from mailtrap_pandas.normalize import (
+from mailtrap_pandas.frames.dtypes import TYPE_TABLE, field_type
+from mailtrap_pandas.frames.normalize import (
     MISSING_TOKENS,
     Reason,
     coerce,

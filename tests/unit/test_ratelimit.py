@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from mailtrap_pandas.ratelimit import RateBudget, Window, parse_rate_limit
+from mailtrap_pandas.api.ratelimit import RateBudget, Window, parse_rate_limit
 
 
 class FakeClock:

@@ -6,7 +6,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from mailtrap_pandas.retry import MAX_DELAY, backoff, retry_after_seconds, should_retry
+from mailtrap_pandas.api.retry import MAX_DELAY, backoff, retry_after_seconds, should_retry
 
 
 @pytest.mark.parametrize(

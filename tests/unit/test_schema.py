@@ -6,10 +6,10 @@ import pandas as pd
 import pandera.pandas as pa
 import pytest
 
-from mailtrap_pandas.dtypes import TYPE_TABLE, field_type
 from mailtrap_pandas.errors import InputError
-from mailtrap_pandas.schema import build_schema, fetch_fields, fields_from_schema
-from mailtrap_pandas.validate import validate
+from mailtrap_pandas.frames.dtypes import TYPE_TABLE, field_type
+from mailtrap_pandas.frames.schema import build_schema, fields_from_schema
+from mailtrap_pandas.jobs.validation import validate
 
 FIELDS = [
     {"id": 1, "name": "First name", "data_type": "text", "merge_tag": "first_name"},
@@ -94,18 +94,6 @@ def test_hand_written_schema_is_read_by_dtype() -> None:
     }
     with pytest.raises(InputError, match="no Mailtrap data_type"):
         fields_from_schema(pa.DataFrameSchema({"x": pa.Column("int8")}))
-
-
-def test_build_schema_from_a_client_fetches_fields() -> None:
-    class FakeFields:
-        def list(self) -> list[dict[str, object]]:
-            return FIELDS
-
-    class FakeClient:
-        fields = FakeFields()
-
-    assert fetch_fields(FakeClient()) == FIELDS  # type: ignore[arg-type]
-    assert "age" in build_schema(FakeClient()).columns  # type: ignore[arg-type]
 
 
 def test_bad_definitions() -> None:

@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailtrap_pandas.seen import SeenEmails, email_hashes
+from mailtrap_pandas.jobs.imports.seen import SeenEmails, email_hashes
 
 
 def test_case_insensitive_and_newest_value_wins() -> None:

@@ -10,9 +10,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from mailtrap_pandas.dtypes import field_type
 from mailtrap_pandas.errors import ConfigurationError, InputError
-from mailtrap_pandas.validate import FAILURE_COLUMNS, Reason, ValidationReport, validate
+from mailtrap_pandas.frames.dtypes import field_type
+from mailtrap_pandas.frames.validate import FAILURE_COLUMNS, Reason, ValidationReport, validate
 
 FIELDS = [
     {"name": "First name", "data_type": "text", "merge_tag": "first_name"},

@@ -7,8 +7,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mailtrap_pandas.dtypes import field_type
-from mailtrap_pandas.validate import FAILURE_COLUMNS, Reason, validate
+from mailtrap_pandas.frames.dtypes import field_type
+from mailtrap_pandas.frames.validate import FAILURE_COLUMNS, Reason, validate
 
 FIELDS = [
     {"name": "Name", "data_type": "text", "merge_tag": "name"},

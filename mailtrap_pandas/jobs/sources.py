@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from .errors import InputError
+from mailtrap_pandas.errors import InputError
 
 __all__ = ["Source", "open_source"]
 

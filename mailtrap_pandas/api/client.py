@@ -1,8 +1,8 @@
 """The HTTP client: credentials, base URL, path style, one session, one ``request()`` path.
 
 Every call of every resource goes through :meth:`Client.request`, which
-draws from the client's :class:`~mailtrap_pandas.ratelimit.RateBudget`, sends,
-and applies the one retry policy of :mod:`mailtrap_pandas.retry`. No urllib3
+draws from the client's :class:`~mailtrap_pandas.api.ratelimit.RateBudget`, sends,
+and applies the one retry policy of :mod:`mailtrap_pandas.api.retry`. No urllib3
 retries run underneath (the session's adapters are mounted with
 ``max_retries=0``), so one 429 never turns into many requests.
 """
@@ -20,19 +20,24 @@ from urllib.parse import quote, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from . import __version__
-from .errors import ConfigurationError, RateLimitError, TransportError, error_from_response
-from .ratelimit import DEFAULT_LIMITS, RateBudget, Window
-from .retry import Policy, backoff, retry_after_seconds, should_retry
+from mailtrap_pandas._version import __version__
+from mailtrap_pandas.api.ratelimit import DEFAULT_LIMITS, RateBudget, Window
+from mailtrap_pandas.api.retry import Policy, backoff, retry_after_seconds, should_retry
+from mailtrap_pandas.errors import (
+    ConfigurationError,
+    RateLimitError,
+    TransportError,
+    error_from_response,
+)
 
 if TYPE_CHECKING:
-    from .resources.accounts import Accounts
-    from .resources.contacts import Contacts
-    from .resources.events import Events
-    from .resources.exports import Exports
-    from .resources.fields import Fields
-    from .resources.imports import Imports
-    from .resources.lists import Lists
+    from mailtrap_pandas.api.resources.accounts import Accounts
+    from mailtrap_pandas.api.resources.contacts import Contacts
+    from mailtrap_pandas.api.resources.events import Events
+    from mailtrap_pandas.api.resources.exports import Exports
+    from mailtrap_pandas.api.resources.fields import Fields
+    from mailtrap_pandas.api.resources.imports import Imports
+    from mailtrap_pandas.api.resources.lists import Lists
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "Client"]
 
@@ -79,7 +84,7 @@ class Client:
         Seconds to wait for the server on each request.
     max_retries : int
         Retries of one request after a 429, a 5xx or a connection failure,
-        where repeating is safe (see :mod:`mailtrap_pandas.retry`).
+        where repeating is safe (see :mod:`mailtrap_pandas.api.retry`).
     rate_limit : sequence of Window, or None
         The request budget; defaults to 200 requests / 60 s per account and
         150 / 10 s per token. ``None`` or ``()`` turns pacing off.
@@ -256,7 +261,7 @@ class Client:
         params : dict, optional
             Query parameters.
         policy : {"idempotent", "answered", "unsent"}
-            What may be repeated: see :func:`mailtrap_pandas.retry.should_retry`.
+            What may be repeated: see :func:`mailtrap_pandas.api.retry.should_retry`.
 
         Returns
         -------
@@ -371,49 +376,49 @@ class Client:
     @property
     def contacts(self) -> Contacts:
         """Single contacts: create, get, upsert, delete."""
-        from .resources.contacts import Contacts
+        from mailtrap_pandas.api.resources.contacts import Contacts
 
         return Contacts(self)
 
     @property
     def events(self) -> Events:
         """Custom events on a contact."""
-        from .resources.events import Events
+        from mailtrap_pandas.api.resources.events import Events
 
         return Events(self)
 
     @property
     def lists(self) -> Lists:
         """Contact lists: list, get, create, update, delete."""
-        from .resources.lists import Lists
+        from mailtrap_pandas.api.resources.lists import Lists
 
         return Lists(self)
 
     @property
     def fields(self) -> Fields:
         """Custom fields: list, get, create, update, delete."""
-        from .resources.fields import Fields
+        from mailtrap_pandas.api.resources.fields import Fields
 
         return Fields(self)
 
     @property
     def imports(self) -> Imports:
         """Bulk import jobs: create, get."""
-        from .resources.imports import Imports
+        from mailtrap_pandas.api.resources.imports import Imports
 
         return Imports(self)
 
     @property
     def exports(self) -> Exports:
         """Export jobs: create, get, download."""
-        from .resources.exports import Exports
+        from mailtrap_pandas.api.resources.exports import Exports
 
         return Exports(self)
 
     @property
     def accounts(self) -> Accounts:
         """Accounts the token can see."""
-        from .resources.accounts import Accounts
+        from mailtrap_pandas.api.resources.accounts import Accounts
 
         return Accounts(self)
 

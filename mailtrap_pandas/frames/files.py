@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .errors import InputError
+from mailtrap_pandas.errors import InputError
 
 __all__ = ["check_output_path", "neutralize_formulas", "read_frame", "write_frame"]
 

@@ -27,12 +27,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .client import Client, ensure_client
-from .errors import APIError, InputError, NotFoundError, TransportError
-from .journal import resolve_journal_path
-from .normalize import normalize_emails
-from .progress import progress_bar
-from .reprs import BAD, GOOD, PLAIN, WARN, counts, heading, note, plural, section, table
+from mailtrap_pandas.api.client import Client, ensure_client
+from mailtrap_pandas.errors import APIError, InputError, NotFoundError, TransportError
+from mailtrap_pandas.frames.normalize import normalize_emails
+from mailtrap_pandas.jobs.progress import progress_bar
+from mailtrap_pandas.jobs.store import resolve_journal_path
+from mailtrap_pandas.reprs import (
+    BAD,
+    GOOD,
+    PLAIN,
+    WARN,
+    counts,
+    heading,
+    note,
+    plural,
+    section,
+    table,
+)
 
 __all__ = ["EventsResult", "send_events"]
 

@@ -1,6 +1,6 @@
 """Parse an export file (``.csv.gz`` or plain CSV) into a frame typed by the type table.
 
-No network here: :mod:`mailtrap_pandas.export` fetches the file, this module reads it.
+No network here: :mod:`mailtrap_pandas.jobs.exports` fetches the file, this module reads it.
 
 The real file's layout is undocumented (FACTS.md §7.1), so the reader is driven by
 the header and tolerant of everything a CSV writer could plausibly do differently:
@@ -39,8 +39,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from .dtypes import CONTACT_COLUMNS, STATUS_DTYPE, TYPE_TABLE, field_type
-from .errors import InputError
+from mailtrap_pandas.errors import InputError
+from mailtrap_pandas.frames.dtypes import CONTACT_COLUMNS, STATUS_DTYPE, TYPE_TABLE, field_type
 
 __all__ = [
     "ExportFormatWarning",

@@ -53,9 +53,8 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from .client import Client, ensure_client
-from .encode import Chunk, check_chunk_size, encode_chunks, list_ids_arg
-from .errors import (
+from mailtrap_pandas.api.client import Client, ensure_client
+from mailtrap_pandas.errors import (
     AuthenticationError,
     InputError,
     MailtrapError,
@@ -64,10 +63,9 @@ from .errors import (
     TransportError,
     ValidationError,
 )
-from .journal import Journal, open_journal
-from .normalize import email_key
-from .progress import Progress
-from .results import (
+from mailtrap_pandas.frames.encode import Chunk, check_chunk_size, encode_chunks, list_ids_arg
+from mailtrap_pandas.frames.normalize import email_key
+from mailtrap_pandas.jobs.imports.result import (
     FINAL_STATUSES,
     JOB_COLUMNS,
     REJECTED_COLUMNS,
@@ -75,11 +73,13 @@ from .results import (
     empty_rejected,
     empty_skipped,
 )
-from .seen import SeenEmails, email_hashes
-from .sources import Source, open_source
+from mailtrap_pandas.jobs.imports.seen import SeenEmails, email_hashes
+from mailtrap_pandas.jobs.progress import Progress
+from mailtrap_pandas.jobs.sources import Source, open_source
+from mailtrap_pandas.jobs.store import Journal, open_journal
 
 if TYPE_CHECKING:
-    from .validate import ValidationReport
+    from mailtrap_pandas.frames.validate import ValidationReport
 
 __all__ = ["DEFAULT_JOURNAL", "ImportResult", "import_contacts", "to_import_payloads"]
 
@@ -149,7 +149,7 @@ class _Run:
 
     def plan(self, frame: pd.DataFrame) -> Iterator[tuple[Chunk, pd.DataFrame]]:
         """Validate one frame, apply cross-stream dedupe, yield its chunks."""
-        from .validate import validate
+        from mailtrap_pandas.jobs.validation import validate
 
         report: ValidationReport = validate(
             frame, self.client, fields=self.specs, **self.validate_kw
@@ -474,7 +474,7 @@ class _Run:
         The package's own reader does the work (one CSV parser in the package);
         only the rows we need are turned into Python values.
         """
-        from .export import read_export
+        from mailtrap_pandas.jobs.exports import read_export
 
         snapshot = read_export(self.client, progress=False)
         wanted = pd.Index(
@@ -642,11 +642,11 @@ def _all_present(
 def _prepare(
     client: Client | None, fields: Sequence[Mapping[str, Any]] | None, chunk_size: int
 ) -> tuple[Client, list[dict[str, Any]], int]:
-    from .schema import fetch_fields
+    from mailtrap_pandas.jobs.validation import account_fields
 
     size = check_chunk_size(chunk_size)
     client = ensure_client(client)
-    specs = [dict(f) for f in fields] if fields is not None else fetch_fields(client)
+    specs = [dict(f) for f in fields] if fields is not None else account_fields(client)
     return client, specs, size
 
 
@@ -754,9 +754,9 @@ def import_contacts(
     frames, total, stream = open_source(source, size)
     existing = None
     if mode != "upsert":
-        from .hygiene import take_snapshot
+        from mailtrap_pandas.jobs.exports import read_export
 
-        existing = set(email_key(take_snapshot(client, progress=progress)["email"]).dropna())
+        existing = set(email_key(read_export(client, progress=progress)["email"]).dropna())
     bar = Progress(progress, total, client.budget)
     run = _Run(
         client=client,

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from . import Resource
-from .types import ContactExport
+from mailtrap_pandas.api.resources import Resource
+from mailtrap_pandas.api.resources.types import ContactExport
 
 
 def export_filters(

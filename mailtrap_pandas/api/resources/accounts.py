@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import cast
 
-from . import Resource
-from .types import Account
+from mailtrap_pandas.api.resources import Resource
+from mailtrap_pandas.api.resources.types import Account
 
 
 class Accounts(Resource):

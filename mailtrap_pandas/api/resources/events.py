@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import cast
 
-from . import Resource
-from .types import ContactEvent, FieldValue
+from mailtrap_pandas.api.resources import Resource
+from mailtrap_pandas.api.resources.types import ContactEvent, FieldValue
 
 
 class Events(Resource):

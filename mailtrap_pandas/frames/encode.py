@@ -2,7 +2,7 @@
 
 The input is the ``.valid`` frame of a validation report: an ``email`` column
 and one typed column per custom field, named by its merge tag (the dtypes of
-:data:`mailtrap_pandas.dtypes.TYPE_TABLE`). Each chunk of at most 50,000 rows
+:data:`mailtrap_pandas.frames.dtypes.TYPE_TABLE`). Each chunk of at most 50,000 rows
 becomes one ``POST /contacts/imports`` body::
 
     {"contacts":[{"email":"a@x.io","fields":{"age":41},"list_ids_included":[3]},...]}
@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .errors import InputError
+from mailtrap_pandas.errors import InputError
 
 __all__ = ["MAX_CHUNK_SIZE", "Chunk", "check_chunk_size", "encode_chunks"]
 

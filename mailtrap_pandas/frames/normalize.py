@@ -2,8 +2,8 @@
 
 Every function here takes a column and returns arrays aligned to it by
 position; none touches the network or knows about reports. The rules are the
-ones the README's "Validation rules" section states; :mod:`mailtrap_pandas.validate`
-assembles them into a :class:`~mailtrap_pandas.validate.ValidationReport`.
+ones the README's "Validation rules" section states; :mod:`mailtrap_pandas.frames.validate`
+assembles them into a :class:`~mailtrap_pandas.frames.validate.ValidationReport`.
 
 Strings are handled with Arrow compute kernels (RE2 regular expressions), numbers
 with NumPy, so a million-row column costs tens of milliseconds. Only object
@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .dtypes import MAX_TEXT_LENGTH, TYPE_TABLE, field_type
+from mailtrap_pandas.frames.dtypes import MAX_TEXT_LENGTH, TYPE_TABLE, field_type
 
 __all__ = [
     "EMAIL_PATTERN",

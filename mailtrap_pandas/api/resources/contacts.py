@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple, cast
 
-from . import Resource
-from .types import Contact, FieldValue
+from mailtrap_pandas.api.resources import Resource
+from mailtrap_pandas.api.resources.types import Contact, FieldValue
 
 
 class Upserted(NamedTuple):

@@ -21,14 +21,25 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from .client import Client, ensure_client
-from .errors import InputError, MailtrapError
-from .normalize import email_key
-from .reprs import BAD, GOOD, PLAIN, WARN, counts, heading, note, plural, section, table
+from mailtrap_pandas.api.client import Client, ensure_client
+from mailtrap_pandas.errors import InputError, MailtrapError
+from mailtrap_pandas.frames.normalize import email_key
+from mailtrap_pandas.reprs import (
+    BAD,
+    GOOD,
+    PLAIN,
+    WARN,
+    counts,
+    heading,
+    note,
+    plural,
+    section,
+    table,
+)
 
 if TYPE_CHECKING:
-    from .bulk import ImportResult
-    from .validate import ValidationReport
+    from mailtrap_pandas.frames.validate import ValidationReport
+    from mailtrap_pandas.jobs.imports.run import ImportResult
 
 __all__ = ["Plan", "StalePlanError", "SyncPlan", "plan", "sync_list"]
 
@@ -92,7 +103,7 @@ def _id_set(value: Any) -> frozenset[int]:
 
 def take_snapshot(client: Client, *, progress: bool = True) -> pd.DataFrame:
     """One export of the whole account, as a typed frame."""
-    from .export import read_export
+    from mailtrap_pandas.jobs.exports import read_export
 
     return read_export(client, progress=progress)
 
@@ -248,7 +259,7 @@ class Plan:
             Take a fresh export first and refuse when the account changed
             (one export job). ``False`` skips that check.
         journal : bool or path
-            Passed to :func:`~mailtrap_pandas.bulk.import_contacts`. Off by
+            Passed to :func:`~mailtrap_pandas.jobs.imports.run.import_contacts`. Off by
             default: a plan is already a diff against a fresh export, and the
             journal would silently skip a body it saw finish before (the
             same change made again after someone reverted it).
@@ -262,7 +273,7 @@ class Plan:
         StalePlanError
             When the account changed since the plan's snapshot; make a new plan.
         """
-        from .bulk import import_contacts
+        from mailtrap_pandas.jobs.imports.run import import_contacts
 
         if check_stale:
             fresh = take_snapshot(self._client, progress=progress)
@@ -325,7 +336,7 @@ def plan(
         Lists the import would add contacts to / remove them from; a row whose
         only change is a list membership is an ``update``.
     columns, dedupe, nulls, unknown
-        As for :func:`mailtrap_pandas.validate.validate`. With ``nulls="skip"``
+        As for :func:`mailtrap_pandas.frames.validate.validate`. With ``nulls="skip"``
         a missing value is never a change (it would not be sent).
     progress : bool
         Show progress while exporting.
@@ -347,7 +358,7 @@ def plan(
     Cost: one GET of the fields and one export job (none with ``snapshot=``),
     whatever the number of rows.
     """
-    from .validate import validate
+    from mailtrap_pandas.jobs.validation import validate
 
     if mode not in MODES:
         raise InputError(f"mode must be one of {MODES}, not {mode!r}")
@@ -583,7 +594,7 @@ class SyncPlan:
             ``{"adds": ImportResult, "removes": ImportResult}``, each key only
             when there was something to send.
         """
-        from .bulk import import_contacts
+        from mailtrap_pandas.jobs.imports.run import import_contacts
 
         out: dict[str, ImportResult] = {}
         if self.empty:
@@ -655,7 +666,7 @@ def sync_list(
     NotFoundError
         No list ``list_id`` in the account.
     """
-    from .validate import validate
+    from mailtrap_pandas.jobs.validation import validate
 
     client = ensure_client(client)
     client.lists.get(list_id)  # a clear 404 now rather than a rejected import later

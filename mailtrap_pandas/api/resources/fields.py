@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import cast
 
-from ..errors import InputError
-from . import Resource
-from .types import ContactField, DataType
+from mailtrap_pandas.api.resources import Resource
+from mailtrap_pandas.api.resources.types import ContactField, DataType
+from mailtrap_pandas.errors import InputError
 
 
 class Fields(Resource):

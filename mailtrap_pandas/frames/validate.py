@@ -1,7 +1,7 @@
 """Check a frame of contacts against the account's custom fields, every row at once.
 
 :func:`validate` matches the frame's columns to field merge tags, coerces each
-value where that loses nothing (:mod:`mailtrap_pandas.normalize`), checks and
+value where that loses nothing (:mod:`mailtrap_pandas.frames.normalize`), checks and
 normalizes emails, drops duplicate emails, and returns a
 :class:`ValidationReport`: what failed (one row per problem, by the caller's
 own index labels), what is valid (typed by the type table) and what was matched
@@ -21,8 +21,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .errors import InputError
-from .normalize import (
+from mailtrap_pandas.errors import InputError
+from mailtrap_pandas.frames.normalize import (
     Coerced,
     Emails,
     Problem,
@@ -32,13 +32,11 @@ from .normalize import (
     normalize_emails,
     to_pandas,
 )
-from .reprs import BAD, GOOD, PLAIN, counts, heading, note, plural, section, table
-from .schema import FieldSpec, fetch_fields, fields_from_schema, normalize_fields
+from mailtrap_pandas.frames.schema import FieldSpec, fields_from_schema, normalize_fields
+from mailtrap_pandas.reprs import BAD, GOOD, PLAIN, counts, heading, note, plural, section, table
 
 if TYPE_CHECKING:
     import pandera.pandas as pda
-
-    from .client import Client
 
 __all__ = ["FAILURE_COLUMNS", "Reason", "ValidationReport", "validate"]
 
@@ -382,7 +380,6 @@ def _valid_frame(
 
 
 def _resolve_fields(
-    client: Client | None,
     fields: Sequence[Mapping[str, Any]] | None,
     schema: pda.DataFrameSchema | None,
 ) -> list[FieldSpec]:
@@ -392,9 +389,10 @@ def _resolve_fields(
         return normalize_fields(fields)
     if schema is not None:
         return fields_from_schema(schema)
-    from .client import ensure_client
-
-    return normalize_fields(fetch_fields(ensure_client(client)))
+    # Fetching the account's fields is the jobs layer's business (mailtrap_pandas.validate).
+    raise InputError(
+        "no field definitions: pass fields= or schema=, or a client to mailtrap_pandas.validate"
+    )
 
 
 def _check_policy(name: str, value: object, allowed: tuple[str, ...]) -> None:
@@ -404,7 +402,6 @@ def _check_policy(name: str, value: object, allowed: tuple[str, ...]) -> None:
 
 def validate(
     df: pd.DataFrame,
-    client: Client | None = None,
     *,
     fields: Sequence[Mapping[str, Any]] | None = None,
     schema: pda.DataFrameSchema | None = None,
@@ -413,48 +410,10 @@ def validate(
     nulls: Nulls = "skip",
     unknown: Unknown = "report",
 ) -> ValidationReport:
-    """Check every row of a contacts frame against the account's custom fields.
+    """Check every row of a contacts frame against the given field definitions.
 
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        One row per contact, with an email column (``email``, ``Email``,
-        ``E-mail``, ``email_address``... or mapped with ``columns=``).
-    client : Client, optional
-        Where the field definitions come from (``GET .../contacts/fields``).
-        Built from the environment when neither ``client``, ``fields`` nor
-        ``schema`` is given.
-    fields : list of dict, optional
-        Field definitions (``{"name", "data_type", "merge_tag"}``) to use
-        instead of asking the API.
-    schema : pandera.DataFrameSchema, optional
-        A schema from :func:`~mailtrap_pandas.schema.build_schema` (its field
-        definitions are used).
-    columns : dict, optional
-        Frame column -> merge tag (or ``"email"``), for names that do not match.
-    dedupe : {"last", "first", "error"}
-        Which row wins when an email occurs more than once (compared
-        case-insensitively, after normalization); ``"error"`` fails them all.
-    nulls : {"skip", "error"}
-        ``"skip"``: a missing value is ``<NA>`` and is left out of the import,
-        so a stored value survives. ``"error"``: every missing value of a
-        matched column is a failure.
-    unknown : {"report", "error", "ignore"}
-        Columns that match no field: listed in ``unknown_columns`` (all three
-        policies; none is ever sent), and with ``"error"`` also one
-        ``UNKNOWN_COLUMN`` failure per column (``row`` None).
-
-    Returns
-    -------
-    ValidationReport
-
-    Raises
-    ------
-    InputError
-        The frame cannot be checked at all: no email column, duplicated column
-        names, two columns for one field, a bad argument.
-    ConfigurationError
-        No client could be built from the environment (no token).
+    The pure core of :func:`mailtrap_pandas.validate` (which documents every parameter):
+    the same, but the definitions come from ``fields=`` or ``schema=``, never the network.
 
     Examples
     --------
@@ -474,7 +433,7 @@ def validate(
     _check_policy("nulls", nulls, ("skip", "error"))
     _check_policy("unknown", unknown, ("report", "error", "ignore"))
     _check_columns(df)
-    specs = _resolve_fields(client, fields, schema)
+    specs = _resolve_fields(fields, schema)
     mapping, unknown_cols = match_columns(list(df.columns), specs, columns)
     email_cols = [c for c, t in mapping.items() if t == "email"]
     if not email_cols:

@@ -3,7 +3,7 @@
 :func:`read_export` runs an export job end to end: it creates the job (waiting for
 a previous export to finish when the account already has one in flight), polls
 it under the client's rate budget, streams the file to a temporary file, parses
-it with pyarrow (:mod:`mailtrap_pandas.export_file`) and deletes the file.
+it with pyarrow (:mod:`mailtrap_pandas.frames.reader`) and deletes the file.
 
 :func:`read_export_file` reads a file the user downloaded from the web app.
 """
@@ -24,12 +24,18 @@ from urllib.parse import urlsplit
 import pandas as pd
 import requests
 
-from .client import Client, ensure_client
-from .dtypes import CONTACT_COLUMNS, DATA_TYPES
-from .errors import InputError, MailtrapError, TransportError, ValidationError, error_from_response
-from .export_file import ExportFormatWarning, ExportParseError, parse_export_file
-from .resources.exports import export_filters
-from .resources.types import ContactExport
+from mailtrap_pandas.api.client import Client, ensure_client
+from mailtrap_pandas.api.resources.exports import export_filters
+from mailtrap_pandas.api.resources.types import ContactExport
+from mailtrap_pandas.errors import (
+    InputError,
+    MailtrapError,
+    TransportError,
+    ValidationError,
+    error_from_response,
+)
+from mailtrap_pandas.frames.dtypes import CONTACT_COLUMNS, DATA_TYPES
+from mailtrap_pandas.frames.reader import ExportFormatWarning, ExportParseError, parse_export_file
 
 __all__ = [
     "ExportFormatWarning",
@@ -97,7 +103,7 @@ class _Progress:
     def __init__(self, enabled: bool) -> None:
         self._bar: Any = None
         if enabled:
-            from .progress import make_bar
+            from mailtrap_pandas.jobs.progress import make_bar
 
             self._bar = make_bar(
                 total=None, desc="export", bar_format="{desc} [{elapsed}]", leave=False

@@ -8,8 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import MailtrapError
-from .reprs import BAD, GOOD, PLAIN, counts, heading, note, plural, section, table
+from mailtrap_pandas.errors import MailtrapError
+from mailtrap_pandas.reprs import BAD, GOOD, PLAIN, counts, heading, note, plural, section, table
 
 __all__ = [
     "JOB_COLUMNS",

@@ -3,35 +3,31 @@
 :func:`build_schema` documents an account's fields as a schema users can read,
 print or run themselves (``schema.validate(df, lazy=True)``). Each column is
 translated from one field definition by :func:`field_column`, with the dtype of
-the type table (:mod:`mailtrap_pandas.dtypes`) and a parser that applies the
-same lossless coercions as :func:`mailtrap_pandas.validate.validate`.
+the type table (:mod:`mailtrap_pandas.frames.dtypes`) and a parser that applies the
+same lossless coercions as :func:`mailtrap_pandas.frames.validate.validate`.
 
 One pandera limitation: on pandas 3, pandera coerces ``string[pyarrow]`` to
 ``StringDtype("pyarrow", na_value=nan)`` (pandas' ``str``), so a text column
 coming out of ``schema.validate`` holds NaN, not ``<NA>``, for missing values.
-:func:`~mailtrap_pandas.validate.validate` returns the type table's dtype.
+:func:`~mailtrap_pandas.frames.validate.validate` returns the type table's dtype.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import pandas as pd
 import pandera.pandas as pda
 
-from .dtypes import MAX_TEXT_LENGTH, TYPE_TABLE, field_type
-from .errors import InputError
-from .normalize import EMAIL_PATTERN, coerce, normalize_emails, to_pandas
-
-if TYPE_CHECKING:
-    from .client import Client
+from mailtrap_pandas.errors import InputError
+from mailtrap_pandas.frames.dtypes import MAX_TEXT_LENGTH, TYPE_TABLE, field_type
+from mailtrap_pandas.frames.normalize import EMAIL_PATTERN, coerce, normalize_emails, to_pandas
 
 __all__ = [
     "FieldSpec",
     "build_schema",
-    "fetch_fields",
     "field_column",
     "fields_from_schema",
     "normalize_fields",
@@ -50,11 +46,6 @@ class FieldSpec:
 
     def as_dict(self) -> dict[str, str]:
         return {"name": self.name, "data_type": self.data_type, "merge_tag": self.merge_tag}
-
-
-def fetch_fields(client: Client) -> list[dict[str, Any]]:
-    """The account's custom fields, ``[{"id", "name", "data_type", "merge_tag"}]``."""
-    return [dict(f) for f in client.fields.list()]
 
 
 def normalize_fields(fields: Sequence[Mapping[str, Any]]) -> list[FieldSpec]:
@@ -160,7 +151,7 @@ def email_column() -> pda.Column:
 
 
 def build_schema(
-    fields_or_client: Client | Sequence[Mapping[str, Any]],
+    fields: Sequence[Mapping[str, Any]],
     *,
     columns: Mapping[Any, str] | None = None,
     unknown: Literal["report", "error", "ignore"] = "report",
@@ -169,9 +160,9 @@ def build_schema(
 
     Parameters
     ----------
-    fields_or_client : Client or list of dict
-        A client (fields are fetched with ``GET .../contacts/fields``) or field
-        definitions ``{"name", "data_type", "merge_tag"}``.
+    fields : list of dict
+        Field definitions ``{"name", "data_type", "merge_tag"}``.
+        :func:`mailtrap_pandas.build_schema` also takes a client and fetches them.
     columns : dict, optional
         Frame column -> merge tag: name the schema's columns as the frame does.
     unknown : {"report", "error", "ignore"}
@@ -183,7 +174,7 @@ def build_schema(
     pandera.pandas.DataFrameSchema
         ``email`` (required, unique, syntax-checked) and one nullable column
         per field, with the dtype of the type table. ``schema.metadata`` keeps
-        the field definitions, so :func:`~mailtrap_pandas.validate.validate`
+        the field definitions, so :func:`~mailtrap_pandas.frames.validate.validate`
         accepts the schema in place of a client.
 
     Examples
@@ -194,12 +185,7 @@ def build_schema(
     """
     if unknown not in ("report", "error", "ignore"):
         raise InputError(f"unknown must be 'report', 'error' or 'ignore', not {unknown!r}")
-    raw: Sequence[Mapping[str, Any]]
-    if isinstance(fields_or_client, Sequence) and not isinstance(fields_or_client, str):
-        raw = list(fields_or_client)
-    else:
-        raw = fetch_fields(fields_or_client)
-    specs = normalize_fields(raw)
+    specs = normalize_fields(fields)
     names = {tag: col for col, tag in (columns or {}).items()}
     schema_columns: dict[Any, pda.Column] = {names.get("email", "email"): email_column()}
     for spec in specs:

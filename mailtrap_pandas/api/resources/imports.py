@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from . import Resource
-from .types import ContactImport
+from mailtrap_pandas.api.resources import Resource
+from mailtrap_pandas.api.resources.types import ContactImport
 
 MAX_CONTACTS_PER_IMPORT = 50_000
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .ratelimit import RateBudget
+from mailtrap_pandas.api.ratelimit import RateBudget
 
 __all__ = ["Progress", "make_bar", "progress_bar"]
 

@@ -1,0 +1,2 @@
+"""The bulk-import pipeline: validate -> dedupe -> encode -> submit under the budget -> poll ->
+result."""

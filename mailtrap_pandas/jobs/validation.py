@@ -1,0 +1,145 @@
+"""Validation against the account's live custom fields: the one place that fetches their
+definitions.
+
+:mod:`mailtrap_pandas.frames.schema` and :mod:`mailtrap_pandas.frames.validate` are pure: they take
+field definitions. The two public functions here accept a client instead and ask the API
+(``GET .../contacts/fields``) only when no definitions were given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+
+from mailtrap_pandas.api.client import Client, ensure_client
+from mailtrap_pandas.frames import schema as _schema
+from mailtrap_pandas.frames import validate as _validate
+from mailtrap_pandas.frames.validate import Dedupe, Nulls, Unknown, ValidationReport
+
+if TYPE_CHECKING:
+    import pandera.pandas as pda
+
+__all__ = ["account_fields", "build_schema", "validate"]
+
+
+def account_fields(client: Client | None = None) -> list[dict[str, Any]]:
+    """The account's custom fields, ``[{"id", "name", "data_type", "merge_tag"}]``."""
+    return [dict(f) for f in ensure_client(client).fields.list()]
+
+
+def build_schema(
+    fields_or_client: Client | Sequence[Mapping[str, Any]],
+    *,
+    columns: Mapping[Any, str] | None = None,
+    unknown: Literal["report", "error", "ignore"] = "report",
+) -> pda.DataFrameSchema:
+    """A pandera schema of the account's custom fields.
+
+    Parameters
+    ----------
+    fields_or_client : Client or list of dict
+        A client (fields are fetched with ``GET .../contacts/fields``) or field
+        definitions ``{"name", "data_type", "merge_tag"}``.
+    columns : dict, optional
+        Frame column -> merge tag: name the schema's columns as the frame does.
+    unknown : {"report", "error", "ignore"}
+        ``"error"`` makes the schema strict (other columns fail); otherwise
+        other columns pass through.
+
+    Returns
+    -------
+    pandera.pandas.DataFrameSchema
+        ``email`` (required, unique, syntax-checked) and one nullable column
+        per field, with the dtype of the type table. ``schema.metadata`` keeps
+        the field definitions, so :func:`validate` accepts the schema in place of a client.
+
+    Examples
+    --------
+    >>> schema = build_schema([{"name": "Age", "data_type": "integer", "merge_tag": "age"}])
+    >>> list(schema.columns), str(schema.columns["age"].dtype)
+    (['email', 'age'], 'Int64')
+    """
+    if isinstance(fields_or_client, Client):
+        fields_or_client = account_fields(fields_or_client)
+    return _schema.build_schema(fields_or_client, columns=columns, unknown=unknown)
+
+
+def validate(
+    df: pd.DataFrame,
+    client: Client | None = None,
+    *,
+    fields: Sequence[Mapping[str, Any]] | None = None,
+    schema: pda.DataFrameSchema | None = None,
+    columns: Mapping[Any, str] | None = None,
+    dedupe: Dedupe = "last",
+    nulls: Nulls = "skip",
+    unknown: Unknown = "report",
+) -> ValidationReport:
+    """Check every row of a contacts frame against the account's custom fields.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per contact, with an email column (``email``, ``Email``,
+        ``E-mail``, ``email_address``... or mapped with ``columns=``).
+    client : Client, optional
+        Where the field definitions come from (``GET .../contacts/fields``).
+        Built from the environment when neither ``client``, ``fields`` nor
+        ``schema`` is given.
+    fields : list of dict, optional
+        Field definitions (``{"name", "data_type", "merge_tag"}``) to use
+        instead of asking the API.
+    schema : pandera.DataFrameSchema, optional
+        A schema from :func:`~mailtrap_pandas.frames.schema.build_schema` (its field
+        definitions are used).
+    columns : dict, optional
+        Frame column -> merge tag (or ``"email"``), for names that do not match.
+    dedupe : {"last", "first", "error"}
+        Which row wins when an email occurs more than once (compared
+        case-insensitively, after normalization); ``"error"`` fails them all.
+    nulls : {"skip", "error"}
+        ``"skip"``: a missing value is ``<NA>`` and is left out of the import,
+        so a stored value survives. ``"error"``: every missing value of a
+        matched column is a failure.
+    unknown : {"report", "error", "ignore"}
+        Columns that match no field: listed in ``unknown_columns`` (all three
+        policies; none is ever sent), and with ``"error"`` also one
+        ``UNKNOWN_COLUMN`` failure per column (``row`` None).
+
+    Returns
+    -------
+    ValidationReport
+
+    Raises
+    ------
+    InputError
+        The frame cannot be checked at all: no email column, duplicated column
+        names, two columns for one field, a bad argument.
+    ConfigurationError
+        No client could be built from the environment (no token).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"Email": ["a@x.io", "bad"], "age": ["42", "4.5"]})
+    >>> age = {"name": "Age", "data_type": "integer", "merge_tag": "age"}
+    >>> report = validate(df, fields=[age])
+    >>> report.ok, report.n_valid, report.n_failed_rows
+    (False, 1, 1)
+    >>> report.failures[["row", "column"]].values.tolist()
+    [[1, 'Email'], [1, 'age']]
+    >>> report.failures["reason"].tolist()
+    [<Reason.INVALID_EMAIL: 'invalid_email'>, <Reason.NOT_LOSSLESS: 'not_lossless'>]
+    """
+    if fields is None and schema is None:
+        fields = account_fields(client)
+    return _validate.validate(
+        df,
+        fields=fields,
+        schema=schema,
+        columns=columns,
+        dedupe=dedupe,
+        nulls=nulls,
+        unknown=unknown,
+    )
