@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-SHARED_API = Path(__file__).resolve().parents[1].parent / "shared" / "api"
-
 
 @pytest.fixture(autouse=True)
 def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
