@@ -18,6 +18,7 @@ from typing import Any, TypeVar, cast
 import click
 
 from mailtrap_pandas.errors import MailtrapError
+from mailtrap_pandas.limits import MAX_CONTACTS_PER_IMPORT
 
 EXIT_ERROR = 1
 EXIT_REJECTED = 3
@@ -528,7 +529,12 @@ def validate(
     show_default=True,
     help="update_only/create_only take one export of the account first.",
 )
-@click.option("--chunk-size", type=click.IntRange(1, 50_000), default=50_000, show_default=True)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(1, MAX_CONTACTS_PER_IMPORT),
+    default=MAX_CONTACTS_PER_IMPORT,
+    show_default=True,
+)
 @click.option("--journal", type=click.Path(dir_okay=False), help="Journal file (resume).")
 @click.option("--no-journal", is_flag=True, help="Do not keep a journal.")
 @click.option("--no-wait", is_flag=True, help="Return once every chunk is submitted.")

@@ -9,6 +9,7 @@ retries run underneath (the session's adapters are mounted with
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import time
@@ -22,7 +23,13 @@ from requests.adapters import HTTPAdapter
 
 from mailtrap_pandas._version import __version__
 from mailtrap_pandas.api.ratelimit import DEFAULT_LIMITS, RateBudget, Window
-from mailtrap_pandas.api.retry import Policy, backoff, retry_after_seconds, should_retry
+from mailtrap_pandas.api.retry import (
+    Policy,
+    backoff,
+    retry_after_seconds,
+    should_retry,
+    wait_until,
+)
 from mailtrap_pandas.errors import (
     ConfigurationError,
     RateLimitError,
@@ -39,7 +46,7 @@ if TYPE_CHECKING:
     from mailtrap_pandas.api.resources.imports import Imports
     from mailtrap_pandas.api.resources.lists import Lists
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "Client"]
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "Client", "download"]
 
 DEFAULT_BASE_URL = "https://mailtrap.io"
 DEFAULT_TIMEOUT = 30.0
@@ -344,32 +351,15 @@ class Client:
 
         Export URLs are pre-signed, so the token is not sent with them.
         """
-        parts = urlsplit(url)
-        if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
-            raise ConfigurationError(f"refusing to download over plain http from {parts.hostname}")
-        dest = Path(dest)
-        attempt = 0
-        while True:
-            try:
-                with requests.get(url, stream=True, timeout=self.timeout) as response:
-                    if response.status_code >= 400:
-                        raise error_from_response(
-                            response.status_code, "GET", url, _decode(response, strict=False)
-                        )
-                    with dest.open("wb") as out:
-                        for block in response.iter_content(chunk_size):
-                            out.write(block)
-                return dest
-            except requests.RequestException as exc:
-                if attempt >= self.max_retries:
-                    raise TransportError(
-                        f"download of the export failed: {type(exc).__name__}",
-                        method="GET",
-                        url=url,
-                        sent=True,
-                    ) from None
-                attempt += 1
-                self._sleep(backoff(attempt, rng=self._rng))
+        return download(
+            url,
+            dest,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            sleep=self._sleep,
+            rng=self._rng,
+            chunk_size=chunk_size,
+        )
 
     # -- resources ----------------------------------------------------------------------
 
@@ -457,3 +447,50 @@ def ensure_client(client: Client | None) -> Client:
         When no token is set, with a hint on how to set one or use the emulator.
     """
     return client if client is not None else Client()
+
+
+def download(
+    url: str,
+    dest: str | os.PathLike[str],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: random.Random | None = None,
+    chunk_size: int = 1 << 20,
+) -> Path:
+    """Stream a file to ``dest`` without holding it in memory; the package's one downloader.
+
+    Plain ``http`` is refused except on loopback; failed connections are retried with
+    :func:`~mailtrap_pandas.api.retry.backoff` (a download is idempotent).
+    """
+    parts = urlsplit(url)
+    if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+        raise ConfigurationError(f"refusing to download over plain http from {parts.hostname}")
+    dest = Path(dest)
+    attempts = itertools.count(1)
+    rng = rng or random.Random()
+
+    def attempt() -> Path | None:
+        try:
+            with requests.get(url, stream=True, timeout=timeout) as response:
+                if response.status_code >= 400:
+                    raise error_from_response(
+                        response.status_code, "GET", url, _decode(response, strict=False)
+                    )
+                with dest.open("wb") as out:
+                    for block in response.iter_content(chunk_size):
+                        out.write(block)
+            return dest
+        except requests.RequestException as exc:
+            if next(attempts) > max_retries:
+                raise TransportError(
+                    f"download of the export failed: {type(exc).__name__}",
+                    method="GET",
+                    url=url,
+                    sent=True,
+                ) from None
+            return None
+
+    waits = (backoff(n, rng=rng) for n in itertools.count(1))
+    return wait_until(attempt, waits=waits, sleep=sleep)

@@ -1,4 +1,9 @@
-"""The one retry policy, as small pure functions (no I/O, randomness injected).
+"""The one retry policy, as small pure functions, and the one wait loop of the package.
+
+Waiting is done in exactly one place: :func:`wait_until` (polling import and export jobs,
+waiting for an export slot, retrying a download) sleeps between the calls of a step, with the
+delays of :func:`delays` and an optional deadline. ``Client.request`` is the one *retry*
+authority for API requests: it asks :func:`should_retry` and sleeps :func:`backoff`.
 
 Three policies say what may be repeated:
 
@@ -20,11 +25,22 @@ Three policies say what may be repeated:
 from __future__ import annotations
 
 import random
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
-__all__ = ["Policy", "backoff", "retry_after_seconds", "should_retry"]
+__all__ = [
+    "Policy",
+    "backoff",
+    "delays",
+    "retry_after_seconds",
+    "should_retry",
+    "wait_until",
+]
+
+T = TypeVar("T")
 
 Policy = Literal["idempotent", "answered", "unsent"]
 
@@ -93,3 +109,66 @@ def retry_after_seconds(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def delays(
+    first: float, *, factor: float, cap: float, rng: random.Random | None = None
+) -> Iterator[float]:
+    """Waits that grow: ``first``, x``factor``, ... capped at ``cap``.
+
+    With an ``rng`` each wait is jittered by +-10 % so that clients drift apart.
+
+    Examples
+    --------
+    >>> from itertools import islice
+    >>> list(islice(delays(1.0, factor=2, cap=5.0), 5))
+    [1.0, 2.0, 4.0, 5.0, 5.0]
+    """
+    delay = first
+    while True:
+        yield delay * rng.uniform(0.9, 1.1) if rng is not None else delay
+        delay = min(delay * factor, cap)
+
+
+def wait_until(
+    step: Callable[[], T | None],
+    *,
+    waits: Iterator[float],
+    sleep: Callable[[float], None] = time.sleep,
+    deadline: float | None = None,
+    on_timeout: Callable[[], Exception] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> T:
+    """THE wait loop: call ``step`` until it returns a value, sleeping the next wait between.
+
+    Parameters
+    ----------
+    step : callable
+        Does one round of work (a poll, an attempt); ``None`` means "not yet".
+    waits : iterator of float
+        Seconds to sleep after each ``None`` (e.g. :func:`delays`).
+    sleep, clock : callable
+        Injectable for tests.
+    deadline : float, optional
+        A ``clock()`` time after which no more sleeping happens: ``on_timeout()`` is raised.
+
+    Examples
+    --------
+    >>> answers = iter([None, None, "done"])
+    >>> slept = []
+    >>> wait_until(lambda: next(answers), waits=iter([1.0, 2.0]), sleep=slept.append)
+    'done'
+    >>> slept
+    [1.0, 2.0]
+    """
+    while True:
+        value = step()
+        if value is not None:
+            return value
+        pause = next(waits)
+        if deadline is not None:
+            left = deadline - clock()
+            if left <= 0:
+                raise (on_timeout or TimeoutError)()
+            pause = min(pause, left)
+        sleep(pause)

@@ -14,7 +14,10 @@ from typing import Literal
 import pandas as pd
 import pyarrow as pa
 
+from mailtrap_pandas.limits import MAX_TEXT_LENGTH
+
 __all__ = [
+    "ARROW_TO_PANDAS",
     "CONTACT_COLUMNS",
     "DATA_TYPES",
     "MAX_TEXT_LENGTH",
@@ -28,7 +31,6 @@ __all__ = [
 ]
 
 DataType = Literal["text", "integer", "float", "boolean", "date"]
-MAX_TEXT_LENGTH = 255
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,13 @@ CONTACT_COLUMNS: dict[str, object] = {
     "list_ids": pd.ArrowDtype(pa.list_(pa.int64())),
     "created_at": pd.DatetimeTZDtype("ms", "UTC"),
     "updated_at": pd.DatetimeTZDtype("ms", "UTC"),
+}
+
+#: Arrow type -> pandas dtype of the frames we return: a ``types_mapper`` for ``to_pandas``.
+ARROW_TO_PANDAS: dict[pa.DataType, object] = {
+    **{row.arrow_type: row.dtype for row in TYPE_TABLE.values()},
+    pa.large_string(): pd.StringDtype("pyarrow"),
+    pa.list_(pa.int64()): CONTACT_COLUMNS["list_ids"],
 }
 
 

@@ -30,11 +30,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mailtrap_pandas.errors import InputError
+from mailtrap_pandas.limits import MAX_CONTACTS_PER_IMPORT
 
 __all__ = ["MAX_CHUNK_SIZE", "Chunk", "check_chunk_size", "encode_chunks"]
 
 #: The API's limit of contacts per import request (FACTS.md §6).
-MAX_CHUNK_SIZE = 50_000
+MAX_CHUNK_SIZE = MAX_CONTACTS_PER_IMPORT
 
 _SLICE = 8_192  # rows encoded at once inside a chunk: small intermediates
 _HEAD = b'{"contacts":['

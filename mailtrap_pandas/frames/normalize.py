@@ -726,7 +726,11 @@ def normalize_emails(values: pd.Series) -> Emails:
 
 
 def email_key(emails: pd.Series | pd.Index) -> pd.Series:
-    """Emails as the account compares them: trimmed and case-insensitive.
+    """Emails as the account compares them: trimmed and case-insensitive; THE email key.
+
+    Every comparison of emails in the package (dedupe, match modes, plans, 422 rows,
+    verification, the stream's hashes) goes through this, or :attr:`Emails.key` for the
+    same rule on Arrow arrays during validation.
 
     Examples
     --------

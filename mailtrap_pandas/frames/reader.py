@@ -40,7 +40,13 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from mailtrap_pandas.errors import InputError
-from mailtrap_pandas.frames.dtypes import CONTACT_COLUMNS, STATUS_DTYPE, TYPE_TABLE, field_type
+from mailtrap_pandas.frames.dtypes import (
+    ARROW_TO_PANDAS,
+    CONTACT_COLUMNS,
+    STATUS_DTYPE,
+    TYPE_TABLE,
+    field_type,
+)
 
 __all__ = [
     "ExportFormatWarning",
@@ -327,17 +333,6 @@ def _to_list_ids(col: _Column) -> Any:
 
 # -- the frame -----------------------------------------------------------------------------
 
-_PANDAS_TYPES: dict[pa.DataType, Any] = {
-    pa.string(): pd.StringDtype("pyarrow"),
-    pa.large_string(): pd.StringDtype("pyarrow"),
-    pa.int64(): pd.Int64Dtype(),
-    pa.float64(): pd.Float64Dtype(),
-    pa.bool_(): pd.BooleanDtype(),
-    pa.date32(): pd.ArrowDtype(pa.date32()),
-    pa.list_(pa.int64()): pd.ArrowDtype(pa.list_(pa.int64())),
-}
-
-
 #: Arrow type of each kind's typed chunks (needed to build a column from zero chunks).
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "status": pa.int32(),
@@ -382,7 +377,7 @@ def _to_pandas(kind: str, chunks: list[Any]) -> Any:
     if kind == "status":
         codes = values.fill_null(-1).to_numpy().astype(np.int8)
         return pd.Categorical.from_codes(codes, dtype=STATUS_DTYPE)
-    return pa.table({"c": values}).to_pandas(types_mapper=_PANDAS_TYPES.get)["c"].array
+    return pa.table({"c": values}).to_pandas(types_mapper=ARROW_TO_PANDAS.get)["c"].array
 
 
 def parse_export_file(

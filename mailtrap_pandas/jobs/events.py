@@ -17,8 +17,6 @@ import datetime as dt
 import hashlib
 import json
 import math
-import sqlite3
-import time
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,8 +28,9 @@ import pandas as pd
 from mailtrap_pandas.api.client import Client, ensure_client
 from mailtrap_pandas.errors import APIError, InputError, NotFoundError, TransportError
 from mailtrap_pandas.frames.normalize import normalize_emails
-from mailtrap_pandas.jobs.progress import progress_bar
-from mailtrap_pandas.jobs.store import resolve_journal_path
+from mailtrap_pandas.jobs.progress import Progress
+from mailtrap_pandas.jobs.store import EventLedger, Journal, open_journal
+from mailtrap_pandas.limits import MAX_EVENT_NAME_LENGTH
 from mailtrap_pandas.reprs import (
     BAD,
     GOOD,
@@ -46,88 +45,6 @@ from mailtrap_pandas.reprs import (
 )
 
 __all__ = ["EventsResult", "send_events"]
-
-MAX_NAME_LENGTH = 255
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS event_ledger (
-    key TEXT PRIMARY KEY,
-    account TEXT NOT NULL,
-    email TEXT NOT NULL,
-    name TEXT NOT NULL,
-    status TEXT NOT NULL,           -- sending | sent | uncertain
-    contact_id TEXT,
-    updated_at REAL NOT NULL
-)
-"""
-
-
-class EventLedger:
-    """The events table of the journal file; ``None`` path means an in-memory ledger."""
-
-    def __init__(self, path: Path | None) -> None:
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path) if path else ":memory:", timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(_SCHEMA)
-        self._db.commit()
-
-    def status(self, key: str) -> str | None:
-        """The ledger state of one event key, or ``None`` if it was never seen."""
-        row = self._db.execute("SELECT status FROM event_ledger WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
-
-    def claim(
-        self, key: str, account: str, email: str, name: str, *, resend_uncertain: bool
-    ) -> str | None:
-        """Atomically take the right to send one event; return the state that stopped us.
-
-        ``None`` means the row is now ``sending`` and ours. Check and write are
-        one statement, so two processes sharing the journal never both send.
-        """
-        now = time.time()
-        taken = self._db.execute(
-            "INSERT INTO event_ledger (key, account, email, name, status, contact_id, updated_at)"
-            " VALUES (?, ?, ?, ?, 'sending', NULL, ?) ON CONFLICT(key) DO NOTHING",
-            (key, account, email, name, now),
-        ).rowcount
-        if not taken and resend_uncertain:
-            taken = self._db.execute(
-                "UPDATE event_ledger SET status='sending', updated_at=? "
-                "WHERE key=? AND status IN ('sending', 'uncertain')",
-                (now, key),
-            ).rowcount
-        self._db.commit()
-        return None if taken else self.status(key)
-
-    def mark(
-        self,
-        key: str,
-        account: str,
-        email: str,
-        name: str,
-        status: str,
-        contact_id: str | None = None,
-    ) -> None:
-        """Write the state of one event key."""
-        # Committed at once: the row must be on disk before the request leaves.
-        self._db.execute(
-            "INSERT INTO event_ledger (key, account, email, name, status, contact_id, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET status=excluded.status,"
-            " contact_id=excluded.contact_id, updated_at=excluded.updated_at",
-            (key, account, email, name, status, contact_id, time.time()),
-        )
-        self._db.commit()
-
-    def forget(self, key: str) -> None:
-        """Drop a key: the server certainly did not record the event."""
-        self._db.execute("DELETE FROM event_ledger WHERE key = ?", (key,))
-        self._db.commit()
-
-    def close(self) -> None:
-        """Close the database connection."""
-        self._db.close()
 
 
 @dataclass
@@ -252,7 +169,7 @@ def send_events(
     email: str = "email",
     params: Sequence[str] | None = None,
     key: str | None = None,
-    journal: bool | str | Path = True,
+    journal: bool | str | Path | Journal = True,
     progress: bool = True,
     resend_uncertain: bool = False,
     dry_run: bool = False,
@@ -275,7 +192,7 @@ def send_events(
     key : str, optional
         A column that makes an event unique beyond (email, name, params), such
         as an order id; two rows with equal keys are one event.
-    journal : bool, str or Path
+    journal : bool, str, Path or Journal
         Where the ledger lives: ``True`` for the default journal file,
         a path, or ``False`` for an in-memory ledger (no protection across runs).
     progress : bool
@@ -308,13 +225,13 @@ def send_events(
         raise InputError(
             f"column(s) {missing} not in the frame; it has {[str(c) for c in df.columns]}"
         )
-    if name is not None and not (0 < len(name) <= MAX_NAME_LENGTH):
-        raise InputError(f"event name must be 1..{MAX_NAME_LENGTH} characters")
+    if name is not None and not (0 < len(name) <= MAX_EVENT_NAME_LENGTH):
+        raise InputError(f"event name must be 1..{MAX_EVENT_NAME_LENGTH} characters")
     client = ensure_client(client)
     # The base URL too: an emulator and a real account may share an account id.
     account = f"{client.base_url}|{client.account_id}"
-    path = resolve_journal_path(journal)
-    ledger = EventLedger(path)
+    store = open_journal(journal)
+    ledger = EventLedger(store)
     result = EventsResult(rows=len(df))
     outcomes: dict[str, tuple[list[dict[str, Any]], list[Hashable]]] = {
         "failed": ([], []),
@@ -324,8 +241,9 @@ def send_events(
     # The same normalization as validation: trimmed, domain lower-cased, syntax checked.
     emails = normalize_emails(df[email])
     addresses: list[str | None] = emails.normalized.to_pylist()
+    keys: list[str | None] = emails.key.to_pylist()
     try:
-        with progress_bar(total=len(df), unit="event", enabled=progress, desc="events") as bar:
+        with Progress(progress, len(df), desc="events", unit="event") as bar:
             records = zip(df.index, df.itertuples(index=False, name=None), strict=True)
             for position, (label, row) in enumerate(records):
                 bar.update(1)
@@ -337,12 +255,16 @@ def send_events(
                 elif address is None:  # an address no contact can have: no request for it
                     address = str(values[email])
                     outcome = ("failed", "invalid_email", "not a valid email address")
-                elif not isinstance(event, str) or not event or len(event) > MAX_NAME_LENGTH:
-                    outcome = ("failed", "invalid_name", f"must be text of 1..{MAX_NAME_LENGTH}")
+                elif not isinstance(event, str) or not event or len(event) > MAX_EVENT_NAME_LENGTH:
+                    outcome = (
+                        "failed",
+                        "invalid_name",
+                        f"must be text of 1..{MAX_EVENT_NAME_LENGTH}",
+                    )
                 else:
                     payload = {str(c): _scalar(values[c]) for c in param_cols}
                     event_key = _event_key(
-                        account, address.lower(), event, payload, values[key] if key else None
+                        account, str(keys[position]), event, payload, values[key] if key else None
                     )
                     if dry_run:
                         outcome = (
@@ -379,7 +301,8 @@ def send_events(
                     )
                     index.append(label)
     finally:
-        ledger.close()
+        if store is not journal:  # ours to close; a Journal passed in stays open
+            store.close()
     result.failed = _problems(*outcomes["failed"])
     result.uncertain = _problems(*outcomes["uncertain"])
     return result

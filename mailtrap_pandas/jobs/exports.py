@@ -10,32 +10,28 @@ it with pyarrow (:mod:`mailtrap_pandas.frames.reader`) and deletes the file.
 
 from __future__ import annotations
 
-import logging
 import os
 import random
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
-from urllib.parse import urlsplit
 
 import pandas as pd
-import requests
 
-from mailtrap_pandas.api.client import Client, ensure_client
+from mailtrap_pandas.api.client import Client, download, ensure_client
 from mailtrap_pandas.api.resources.exports import export_filters
 from mailtrap_pandas.api.resources.types import ContactExport
+from mailtrap_pandas.api.retry import delays, wait_until
 from mailtrap_pandas.errors import (
     InputError,
     MailtrapError,
-    TransportError,
     ValidationError,
-    error_from_response,
 )
 from mailtrap_pandas.frames.dtypes import CONTACT_COLUMNS, DATA_TYPES
 from mailtrap_pandas.frames.reader import ExportFormatWarning, ExportParseError, parse_export_file
+from mailtrap_pandas.jobs.progress import Progress
 
 __all__ = [
     "ExportFormatWarning",
@@ -45,7 +41,6 @@ __all__ = [
     "read_export_file",
 ]
 
-log = logging.getLogger(__name__)
 
 #: Poll back-off: the first poll comes quickly (small exports finish in ~200 ms,
 #: FACTS.md §7), later ones stretch out (x1.5 up to 10 s) so a long export costs
@@ -97,54 +92,6 @@ def _field_types(fields: FieldsArg) -> dict[str, str] | None:
     return out
 
 
-class _Progress:
-    """A tqdm spinner that says what we are waiting for, or nothing at all."""
-
-    def __init__(self, enabled: bool) -> None:
-        self._bar: Any = None
-        if enabled:
-            from mailtrap_pandas.jobs.progress import make_bar
-
-            self._bar = make_bar(
-                total=None, desc="export", bar_format="{desc} [{elapsed}]", leave=False
-            )
-
-    def say(self, text: str) -> None:
-        log.info(text)
-        if self._bar is not None:
-            self._bar.set_description_str(text, refresh=True)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[_Progress]:
-    bar = _Progress(enabled)
-    try:
-        yield bar
-    finally:
-        bar.close()
-
-
-def _delays(first: float, rng: random.Random) -> Iterator[float]:
-    """first, x1.5, ... capped at POLL_MAX_S, with +-10% jitter so clients drift apart."""
-    delay = first
-    while True:
-        yield delay * rng.uniform(0.9, 1.1)
-        delay = min(delay * POLL_FACTOR, POLL_MAX_S)
-
-
-def _sleep_within(delay: float, deadline: float | None, what: str, export_id: int | None) -> None:
-    if deadline is not None:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise ExportTimeoutError(what, export_id)
-        delay = min(delay, left)
-    time.sleep(delay)
-
-
 def _is_in_flight(err: ValidationError) -> bool:
     return any(_IN_FLIGHT in e.message.lower() for e in err.errors)
 
@@ -153,12 +100,12 @@ def _start(
     client: Client,
     filters: list[dict[str, Any]],
     deadline: float | None,
-    bar: _Progress,
+    bar: Progress,
     rng: random.Random,
 ) -> ContactExport:
     """Create the export; while another is in flight (422), wait and try again."""
-    delays = _delays(BUSY_FIRST_S, rng)
-    while True:
+
+    def attempt() -> ContactExport | None:
         try:
             return client.exports.create(filters)
         except ValidationError as err:
@@ -166,35 +113,55 @@ def _start(
                 raise
         bar.say("waiting for a previous export of this account to finish")
         # The API does not say which export blocks us or when it ends, so try again.
-        _sleep_within(
-            next(delays),
-            deadline,
+        return None
+
+    return wait_until(
+        attempt,
+        waits=delays(BUSY_FIRST_S, factor=POLL_FACTOR, cap=POLL_MAX_S, rng=rng),
+        deadline=deadline,
+        on_timeout=lambda: ExportTimeoutError(
             "timed out waiting for a previous export of this account to finish "
-            "(the API allows one export in flight per account)",
-            None,
-        )
+            "(the API allows one export in flight per account)"
+        ),
+    )
 
 
 def _finish(
     client: Client,
     export: ContactExport,
     deadline: float | None,
-    bar: _Progress,
+    bar: Progress,
     rng: random.Random,
 ) -> ContactExport:
     """Poll until ``finished``; every poll goes through the client's rate budget."""
-    delays = _delays(POLL_FIRST_S, rng)
-    while export["status"] != "finished" or not export.get("url"):
-        bar.say(f"export {export['id']}: {export['status']}")
-        _sleep_within(
-            next(delays),
-            deadline,
-            f"export {export['id']} did not finish in time (status {export['status']!r}); "
+    latest = [export]  # the newest answer; refreshed after each wait
+
+    def poll() -> ContactExport | None:
+        current = latest[0]
+        if current["status"] == "finished" and current.get("url"):
+            return current
+        bar.say(f"export {current['id']}: {current['status']}")
+        return None
+
+    def timed_out() -> ExportTimeoutError:
+        current = latest[0]
+        return ExportTimeoutError(
+            f"export {current['id']} did not finish in time (status {current['status']!r}); "
             "it keeps running on the server and blocks new exports until it finishes",
-            export["id"],
+            current["id"],
         )
-        export = client.exports.get(export["id"])
-    return export
+
+    def sleep_then_fetch(seconds: float) -> None:
+        time.sleep(seconds)
+        latest[0] = client.exports.get(latest[0]["id"])
+
+    return wait_until(
+        poll,
+        waits=delays(POLL_FIRST_S, factor=POLL_FACTOR, cap=POLL_MAX_S, rng=rng),
+        sleep=sleep_then_fetch,
+        deadline=deadline,
+        on_timeout=timed_out,
+    )
 
 
 def read_export(
@@ -278,7 +245,7 @@ def read_export(
     filters = export_filters(list_ids, status)
     deadline = None if timeout is None else time.monotonic() + timeout
     rng = random.Random()
-    with _progress(progress) as bar:
+    with Progress(progress, None, desc="export", spinner=True) as bar:
         bar.say("starting export")
         export = _start(client, filters, deadline, bar, rng)
         export = _finish(client, export, deadline, bar, rng)
@@ -294,24 +261,11 @@ def _is_url(value: object) -> bool:
 
 
 def _download(url: str, dest: Path, client: Client | None) -> None:
-    """Stream ``url`` to ``dest``; through the client when there is one (retries, checks)."""
+    """Stream ``url`` to ``dest``, through the client's settings when there is one."""
     if client is not None:
         client.download(url, dest)
-        return
-    parts = urlsplit(url)
-    if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
-        raise InputError(f"refusing to download over plain http from {parts.hostname}")
-    try:
-        with requests.get(url, stream=True, timeout=60) as response:
-            if response.status_code >= 400:
-                raise error_from_response(response.status_code, "GET", url, response.text)
-            with dest.open("wb") as out:
-                for block in response.iter_content(1 << 20):
-                    out.write(block)
-    except requests.RequestException as exc:
-        raise TransportError(
-            f"download failed: {type(exc).__name__}", method="GET", url=url, sent=True
-        ) from None
+    else:
+        download(url, dest)
 
 
 def read_export_file(

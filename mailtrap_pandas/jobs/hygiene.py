@@ -24,6 +24,7 @@ import pandas as pd
 from mailtrap_pandas.api.client import Client, ensure_client
 from mailtrap_pandas.errors import InputError, MailtrapError
 from mailtrap_pandas.frames.normalize import email_key
+from mailtrap_pandas.jobs.imports.planner import MODES, Mode
 from mailtrap_pandas.reprs import (
     BAD,
     GOOD,
@@ -43,8 +44,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Plan", "StalePlanError", "SyncPlan", "plan", "sync_list"]
 
-Mode = Literal["upsert", "update_only", "create_only"]
-MODES = ("upsert", "update_only", "create_only")
 #: Every ``Plan.rows["action"]`` value, in display order.
 ACTIONS = ("create", "update", "unchanged", "skipped", "duplicate", "rejected")
 CHANGE_COLUMNS = ["row", "email", "column", "old", "new"]

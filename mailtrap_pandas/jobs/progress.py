@@ -1,15 +1,22 @@
-"""A ``tqdm.auto`` progress bar that knows the rate budget; silent when turned off."""
+"""The one progress bar of the package: ``tqdm``, aware of the rate budget, silent when off.
+
+Imports count rows and jobs with a paced ETA, events count rows, an export says what it waits
+for. All three are this class; nothing else in the package creates a tqdm bar.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from mailtrap_pandas.api.ratelimit import RateBudget
 
-__all__ = ["Progress", "make_bar", "progress_bar"]
+__all__ = ["Progress"]
+
+log = logging.getLogger(__name__)
 
 
-def make_bar(**kwargs: Any) -> Any:
+def _make_bar(**kwargs: Any) -> Any:
     """A tqdm bar: the notebook widget when ipywidgets is there, else plain text on stderr.
 
     ``tqdm.auto`` without ipywidgets warns in every notebook cell, so choose here.
@@ -26,7 +33,7 @@ def make_bar(**kwargs: Any) -> Any:
 
 
 class Progress:
-    """Rows submitted, jobs finished and an ETA from the request budget.
+    """Rows done, jobs finished, an ETA from the request budget, or a status line.
 
     Parameters
     ----------
@@ -39,6 +46,10 @@ class Progress:
         ``budget.seconds_for(n)`` seconds.
     desc : str
         Label of the bar (never contains the token: it is fixed text).
+    unit : str
+        What is counted.
+    spinner : bool
+        No count at all: a label and the elapsed time (:meth:`say` changes the label).
     """
 
     def __init__(
@@ -47,25 +58,36 @@ class Progress:
         total: int | None,
         budget: RateBudget | None = None,
         desc: str = "import",
+        *,
+        unit: str = "row",
+        spinner: bool = False,
     ) -> None:
         self._budget = budget
         self._bar: Any = None
         self.jobs_done = 0
         self.jobs_total = 0
         if enabled:
-            self._bar = make_bar(total=total, desc=desc, unit="row", leave=True)
+            extra: dict[str, Any] = (
+                {"bar_format": "{desc} [{elapsed}]", "leave": False}
+                if spinner
+                else {"unit": unit, "leave": True}
+            )
+            self._bar = _make_bar(total=total, desc=desc, **extra)
+
+    def update(self, rows: int = 1) -> None:
+        """``rows`` more rows are done."""
+        if self._bar is not None:
+            self._bar.update(rows)
 
     def submitted(self, rows: int) -> None:
         """``rows`` more rows were sent in a new job."""
         self.jobs_total += 1
-        if self._bar is not None:
-            self._bar.update(rows)
-            self._postfix()
+        self.update(rows)
+        self._postfix()
 
     def skipped(self, rows: int) -> None:
         """``rows`` rows will never be sent (rejected, duplicates, match mode): count them done."""
-        if self._bar is not None:
-            self._bar.update(rows)
+        self.update(rows)
 
     def finished(self, n: int = 1) -> None:
         """``n`` more jobs reached a final status."""
@@ -75,6 +97,17 @@ class Progress:
     def waiting(self, requests_left: int) -> None:
         """Show the budget's lower bound on the time the remaining requests take."""
         self._postfix(requests_left)
+
+    def say(self, text: str) -> None:
+        """Show (and log) what is happening now."""
+        log.info(text)
+        if self._bar is not None:
+            self._bar.set_description_str(text, refresh=True)
+
+    def set_postfix(self, info: dict[str, Any]) -> None:
+        """Show ``key=value`` pairs after the bar."""
+        if self._bar is not None:
+            self._bar.set_postfix(info)
 
     def _postfix(self, requests_left: int | None = None) -> None:
         if self._bar is None:
@@ -96,34 +129,3 @@ class Progress:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-class _Bar:
-    """A ``tqdm.auto`` bar, or a silent stand-in with the same small surface."""
-
-    def __init__(self, bar: Any) -> None:
-        self._bar = bar
-
-    def update(self, n: int = 1) -> None:
-        if self._bar is not None:
-            self._bar.update(n)
-
-    def set_postfix(self, info: dict[str, Any]) -> None:
-        if self._bar is not None:
-            self._bar.set_postfix(info)
-
-    def __enter__(self) -> _Bar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.close()
-
-
-def progress_bar(
-    *, total: int | None, unit: str = "row", enabled: bool = True, desc: str = ""
-) -> _Bar:
-    """A context-managed bar with ``update(n)`` / ``set_postfix(dict)``; silent if disabled."""
-    if not enabled:
-        return _Bar(None)
-    return _Bar(make_bar(total=total, unit=unit, desc=desc))

@@ -1,4 +1,4 @@
-"""The run journal: a small SQLite file that makes re-running an import safe.
+"""The local store: ONE small SQLite file that makes re-running an import or events safe.
 
 Each import chunk is keyed by (base URL, account id, SHA-256 of its exact
 request body). Before the POST a row is written in state ``submitting``;
@@ -13,8 +13,9 @@ as uncertain, never as "not sent".
 
 The file holds no token and no contact data except, for 422 rejections, the
 emails the server named. WAL mode and a busy timeout let two processes share
-it. Tables are created by :meth:`Journal._migrate`; an ``events`` ledger can
-be added there as a second table (schema version 2) without touching these.
+it. Tables are created by :meth:`Journal._migrate`: ``imports`` (this journal) and
+``event_ledger`` (:class:`EventLedger`, the custom events sent; schema version 2). One file, one
+connection per process, for every record the package keeps.
 """
 
 from __future__ import annotations
@@ -29,12 +30,12 @@ from typing import Any, Literal
 
 __all__ = [
     "ENV",
+    "EventLedger",
     "Journal",
     "JournalEntry",
     "State",
     "default_path",
     "open_journal",
-    "resolve_journal_path",
 ]
 
 ENV = "MAILTRAP_PANDAS_JOURNAL"
@@ -64,6 +65,15 @@ CREATE TABLE IF NOT EXISTS imports (
     finished_at  REAL,
     changed_at   REAL NOT NULL,
     PRIMARY KEY (base_url, account_id, sha256)
+);
+CREATE TABLE IF NOT EXISTS event_ledger (
+    key TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    email TEXT NOT NULL,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,           -- sending | sent | uncertain
+    contact_id TEXT,
+    updated_at REAL NOT NULL
 );
 """
 
@@ -128,7 +138,7 @@ class Journal:
 
     def _migrate(self) -> None:
         self._db.executescript(_SCHEMA)
-        self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1')")
+        self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '2')")
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -245,14 +255,61 @@ def open_journal(journal: str | os.PathLike[str] | bool | Journal | None) -> Jou
     return Journal(journal)
 
 
-def resolve_journal_path(journal: str | os.PathLike[str] | bool | None) -> Path | None:
-    """The file a ``journal=`` argument names: the default path, ``None`` for ``False``.
+class EventLedger:
+    """The custom-events table of a journal file: which event keys were sent, or may have been.
 
-    For other ledgers (the events ledger) that open the same file themselves;
-    ``None`` means "keep it in memory" (no resume).
+    It shares the journal's connection, in which every statement commits on its own: a row is
+    on disk before the request it guards leaves.
     """
-    if journal is False:
-        return None
-    if journal is True or journal is None:
-        return default_path()
-    return Path(journal)
+
+    def __init__(self, journal: Journal) -> None:
+        self._db = journal._db
+
+    def status(self, key: str) -> str | None:
+        """The ledger state of one event key, or ``None`` if it was never seen."""
+        row = self._db.execute("SELECT status FROM event_ledger WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def claim(
+        self, key: str, account: str, email: str, name: str, *, resend_uncertain: bool
+    ) -> str | None:
+        """Atomically take the right to send one event; return the state that stopped us.
+
+        ``None`` means the row is now ``sending`` and ours. Check and write are
+        one statement, so two processes sharing the journal never both send.
+        """
+        now = time.time()
+        taken = self._db.execute(
+            "INSERT INTO event_ledger (key, account, email, name, status, contact_id, updated_at)"
+            " VALUES (?, ?, ?, ?, 'sending', NULL, ?) ON CONFLICT(key) DO NOTHING",
+            (key, account, email, name, now),
+        ).rowcount
+        if not taken and resend_uncertain:
+            taken = self._db.execute(
+                "UPDATE event_ledger SET status='sending', updated_at=? "
+                "WHERE key=? AND status IN ('sending', 'uncertain')",
+                (now, key),
+            ).rowcount
+        return None if taken else self.status(key)
+
+    def mark(
+        self,
+        key: str,
+        account: str,
+        email: str,
+        name: str,
+        status: str,
+        contact_id: str | None = None,
+    ) -> None:
+        """Write the state of one event key."""
+        # Committed at once: the row must be on disk before the request leaves.
+        self._db.execute(
+            "INSERT INTO event_ledger (key, account, email, name, status, contact_id, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET status=excluded.status,"
+            " contact_id=excluded.contact_id, updated_at=excluded.updated_at",
+            (key, account, email, name, status, contact_id, time.time()),
+        )
+
+    def forget(self, key: str) -> None:
+        """Drop a key: the server certainly did not record the event."""
+        self._db.execute("DELETE FROM event_ledger WHERE key = ?", (key,))

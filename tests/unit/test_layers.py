@@ -1,4 +1,4 @@
-"""The package's layers hold: import-linter's contracts (pyproject.toml), and nothing imports the root.
+"""The package's layers hold: nothing imports the package root, frames never import the wire.
 
 `make test` runs `lint-imports` too; this test keeps the rule visible where tests are read, and adds
 the one rule import-linter cannot express: no module of the package imports the package root

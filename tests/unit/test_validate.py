@@ -12,7 +12,8 @@ import pytest
 
 from mailtrap_pandas.errors import ConfigurationError, InputError
 from mailtrap_pandas.frames.dtypes import field_type
-from mailtrap_pandas.frames.validate import FAILURE_COLUMNS, Reason, ValidationReport, validate
+from mailtrap_pandas.frames.validate import FAILURE_COLUMNS, Reason, ValidationReport
+from mailtrap_pandas.jobs.validation import validate
 
 FIELDS = [
     {"name": "First name", "data_type": "text", "merge_tag": "first_name"},

@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mailtrap_pandas.frames.dtypes import field_type
-from mailtrap_pandas.frames.validate import FAILURE_COLUMNS, Reason, validate
+from mailtrap_pandas.frames.validate import FAILURE_COLUMNS, Reason
+from mailtrap_pandas.jobs.validation import validate
 
 FIELDS = [
     {"name": "Name", "data_type": "text", "merge_tag": "name"},

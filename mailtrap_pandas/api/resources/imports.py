@@ -8,8 +8,6 @@ from typing import Any, cast
 from mailtrap_pandas.api.resources import Resource
 from mailtrap_pandas.api.resources.types import ContactImport
 
-MAX_CONTACTS_PER_IMPORT = 50_000
-
 
 class Imports(Resource):
     """Create and poll bulk import jobs (upsert by email, at most 50,000 contacts each)."""

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mailtrap_pandas.errors import MailtrapError
+from mailtrap_pandas.frames.normalize import email_key
+from mailtrap_pandas.jobs.imports.job import FINAL_STATUSES, Job
+from mailtrap_pandas.jobs.imports.outcomes import Outcomes
 from mailtrap_pandas.reprs import BAD, GOOD, PLAIN, counts, heading, note, plural, section, table
 
 __all__ = [
@@ -17,6 +21,7 @@ __all__ = [
     "SKIPPED_COLUMNS",
     "ImportResult",
     "InvariantError",
+    "assemble",
 ]
 
 #: Columns of :attr:`ImportResult.rejected` (its index holds the caller's row labels).
@@ -37,12 +42,6 @@ JOB_COLUMNS = [
     "seconds",
     "from_journal",
 ]
-
-
-#: Job statuses that need no more polling. ``not_found``: an uncertain chunk the
-#: export did not show, resubmitted as a new job; ``lost``: uncertain twice, its
-#: rows rejected.
-FINAL_STATUSES = ("finished", "failed", "verified", "not_found", "lost")
 
 
 class InvariantError(MailtrapError, AssertionError):
@@ -304,3 +303,115 @@ class ImportResult:
 def _count(value: Any) -> int:
     """A server count (missing, None or NA -> 0)."""
     return 0 if value is None or pd.isna(value) else int(value)
+
+
+# -- assembling a result from the pipeline's record ------------------------------------------
+
+
+def assemble(
+    jobs: Sequence[Job],
+    outcomes: Outcomes,
+    *,
+    source: pd.DataFrame | None,
+    last_wins_across_jobs: bool,
+    requests: int,
+) -> ImportResult:
+    """Build the :class:`ImportResult` of an import from its jobs and its record of rows.
+
+    ``last_wins_across_jobs`` (a stream with ``dedupe="last"``): the same email imported by two
+    jobs was submitted in order, so the later one won and the earlier row is a duplicate.
+    """
+    done = [j for j in jobs if j.status in ("finished", "verified")]
+    rejected_rows = list(outcomes.rejected)
+    for job in (j for j in jobs if j.status == "failed"):
+        for label, email in zip(job.index, job.emails, strict=True):
+            rejected_rows.append(
+                {
+                    "row": label,
+                    "email": str(email),
+                    "stage": "server",
+                    "column": "",
+                    "reason": "import_failed",
+                    "message": f"import {job.import_id} ended with status 'failed'",
+                }
+            )
+    rejected = empty_rejected()
+    if rejected_rows:
+        frame = pd.DataFrame(rejected_rows)
+        rejected = frame[REJECTED_COLUMNS].astype("string").set_index(pd.Index(frame["row"]))
+        rejected.index.name = None
+    dups = [d for d in outcomes.duplicates if len(d)]
+    duplicates = (
+        pd.concat(dups, ignore_index=True)
+        if dups
+        else pd.DataFrame({"row": [], "email": [], "kept_row": []})
+    )
+    if done:
+        labels = pd.Index(np.concatenate([np.asarray(j.index, dtype=object) for j in done]))
+        emails = email_key(pd.concat([j.emails for j in done])).to_numpy(dtype=object)
+    else:
+        labels, emails = pd.Index([]), np.array([], dtype=object)
+    if last_wins_across_jobs and len(labels):
+        superseded = pd.Series(emails).duplicated(keep="last").to_numpy()
+        if superseded.any():
+            last = pd.Series(labels.to_numpy(), index=emails).groupby(level=0).last()
+            extra = pd.DataFrame(
+                {
+                    "row": labels[superseded],
+                    "email": emails[superseded],
+                    "kept_row": last.loc[emails[superseded]].to_numpy(),
+                }
+            )
+            duplicates = pd.concat([duplicates, extra], ignore_index=True)
+            labels = labels[~superseded]
+    if source is not None:
+        labels = source.index[source.index.isin(labels)]
+    skips = [s for s in outcomes.skipped if len(s)]
+    finished = [j for j in jobs if j.status == "finished"]  # verified jobs have no counts
+    return ImportResult(
+        created=sum(_count(j.created) for j in finished),
+        updated=sum(_count(j.updated) for j in finished),
+        over_limit=sum(_count(j.over_limit) for j in finished),
+        rejected=rejected,
+        jobs=_jobs_frame(jobs),
+        duplicates=duplicates,
+        skipped=pd.concat(skips) if skips else empty_skipped(),
+        imported_index=labels,
+        requests=requests,
+        _source=source,
+        _retry_rows=pd.concat(outcomes.retry_rows) if outcomes.retry_rows else None,
+    )
+
+
+def _ts(value: float | None) -> pd.Timestamp | None:
+    return None if value is None else pd.Timestamp(value, unit="s", tz="UTC")
+
+
+def _jobs_frame(jobs: Sequence[Job]) -> pd.DataFrame:
+    out = pd.DataFrame(
+        [
+            {
+                "chunk": j.chunk,
+                "rows": len(j.index),
+                "import_id": j.import_id,
+                "status": j.status,
+                "created": j.created,
+                "updated": j.updated,
+                "over_limit": j.over_limit,
+                "submitted_at": _ts(j.submitted_at),
+                "finished_at": _ts(j.finished_at),
+                "seconds": (j.finished_at - j.submitted_at)
+                if j.finished_at and j.submitted_at
+                else None,
+                "from_journal": j.from_journal,
+            }
+            for j in jobs
+        ],
+        columns=JOB_COLUMNS,
+    )
+    for col in ("chunk", "rows", "import_id", "created", "updated", "over_limit"):
+        out[col] = out[col].astype("Int64")
+    out["status"] = out["status"].astype("string")
+    out["seconds"] = out["seconds"].astype("Float64")
+    out["from_journal"] = out["from_journal"].astype("boolean")
+    return out

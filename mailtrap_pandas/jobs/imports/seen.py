@@ -17,6 +17,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from mailtrap_pandas.frames.normalize import email_key
+
 __all__ = ["SeenEmails", "email_hashes"]
 
 Keys = npt.NDArray[np.uint64]
@@ -32,8 +34,8 @@ def email_hashes(emails: pd.Series | pd.Index | Sequence[str]) -> Keys:
     >>> bool(a == b)
     True
     """
-    lowered = pd.Series(emails, dtype=object).astype(str).str.lower()
-    return pd.util.hash_array(lowered.to_numpy(dtype=object))
+    keys = email_key(pd.Series(emails)).fillna("")
+    return pd.util.hash_array(keys.to_numpy(dtype=object))
 
 
 class SeenEmails:
