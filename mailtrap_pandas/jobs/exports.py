@@ -10,6 +10,7 @@ it with pyarrow (:mod:`mailtrap_pandas.frames.reader`) and deletes the file.
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import tempfile
@@ -41,6 +42,7 @@ __all__ = [
     "read_export_file",
 ]
 
+log = logging.getLogger(__name__)
 
 #: Poll back-off: the first poll comes quickly (small exports finish in ~200 ms,
 #: FACTS.md §7), later ones stretch out (x1.5 up to 10 s) so a long export costs
@@ -245,7 +247,7 @@ def read_export(
     filters = export_filters(list_ids, status)
     deadline = None if timeout is None else time.monotonic() + timeout
     rng = random.Random()
-    with Progress(progress, None, desc="export", spinner=True) as bar:
+    with Progress(progress, None, desc="export", spinner=True, logger=log) as bar:
         bar.say("starting export")
         export = _start(client, filters, deadline, bar, rng)
         export = _finish(client, export, deadline, bar, rng)

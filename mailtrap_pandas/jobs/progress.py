@@ -50,6 +50,9 @@ class Progress:
         What is counted.
     spinner : bool
         No count at all: a label and the elapsed time (:meth:`say` changes the label).
+    logger : logging.Logger, optional
+        Where :meth:`say` logs (at INFO); the caller's module logger, so that
+        messages are filed under the job that says them.
     """
 
     def __init__(
@@ -61,8 +64,10 @@ class Progress:
         *,
         unit: str = "row",
         spinner: bool = False,
+        logger: logging.Logger | None = None,
     ) -> None:
         self._budget = budget
+        self._log = logger or log
         self._bar: Any = None
         self.jobs_done = 0
         self.jobs_total = 0
@@ -100,7 +105,7 @@ class Progress:
 
     def say(self, text: str) -> None:
         """Show (and log) what is happening now."""
-        log.info(text)
+        self._log.info(text)
         if self._bar is not None:
             self._bar.set_description_str(text, refresh=True)
 

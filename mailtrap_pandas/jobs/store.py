@@ -138,7 +138,7 @@ class Journal:
 
     def _migrate(self) -> None:
         self._db.executescript(_SCHEMA)
-        self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '2')")
+        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '2')")
 
     # -- reads ----------------------------------------------------------------------------
 
