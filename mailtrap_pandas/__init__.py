@@ -11,6 +11,7 @@ Importing the package registers the ``df.mailtrap`` accessor::
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 from mailtrap_pandas import accessor as _accessor  # noqa: F401  (registers df.mailtrap)
@@ -38,6 +39,11 @@ from mailtrap_pandas.jobs.hygiene import Plan, StalePlanError, SyncPlan, plan, s
 from mailtrap_pandas.jobs.imports.result import ImportResult
 from mailtrap_pandas.jobs.imports.run import import_contacts, to_import_payloads
 from mailtrap_pandas.jobs.validation import build_schema, validate
+
+if "polars" in sys.modules:
+    # The caller uses polars already: give pl.DataFrame its .mailtrap too. polars is
+    # never imported by us otherwise (import mailtrap_pandas.polars does it on purpose).
+    from mailtrap_pandas import polars as _polars  # noqa: F401
 
 if TYPE_CHECKING:
     from mailtrap_pandas.emulator import Emulator

@@ -47,6 +47,7 @@ from mailtrap_pandas.frames.dtypes import (
     TYPE_TABLE,
     field_type,
 )
+from mailtrap_pandas.frames.kinds import Frame, arrow_to_polars, check_frame
 
 __all__ = [
     "ExportFormatWarning",
@@ -380,12 +381,29 @@ def _to_pandas(kind: str, chunks: list[Any]) -> Any:
     return pa.table({"c": values}).to_pandas(types_mapper=ARROW_TO_PANDAS.get)["c"].array
 
 
+#: Arrow type of ``status`` in Arrow (and polars) results: the pandas categorical's own layout.
+STATUS_ARROW = pa.dictionary(pa.int8(), pa.string())
+
+
+def _to_arrow(kind: str, chunks: list[Any]) -> pa.ChunkedArray:
+    """The Arrow column from its typed chunks, without a detour through pandas."""
+    values = pa.chunked_array(chunks, type=_ARROW_TYPES.get(kind, pa.string()))
+    if kind != "status":
+        return values
+    words = pa.array(STATUS_DTYPE.categories.tolist(), pa.string())
+    return pa.chunked_array(
+        [pa.DictionaryArray.from_arrays(pc.cast(c, pa.int8()), words) for c in values.chunks],
+        type=STATUS_ARROW,
+    )
+
+
 def parse_export_file(
     path: str | os.PathLike[str],
     fields: Mapping[str, str] | None = None,
     *,
     columns: Sequence[str] | None = None,
-) -> pd.DataFrame:
+    frame: Frame = "pandas",
+) -> Any:
     """Read an export file into a frame typed by the type table.
 
     Parameters
@@ -401,10 +419,13 @@ def parse_export_file(
     columns : sequence of str, optional
         Only these columns (canonical names: built-in names or merge tags), in
         this order. Unlisted columns are not even parsed.
+    frame : {"pandas", "polars", "arrow"}
+        What to build from the typed Arrow columns: a pandas frame, a polars
+        frame, or the ``pyarrow.Table`` itself (no pandas at all).
 
     Returns
     -------
-    pandas.DataFrame
+    pandas.DataFrame, polars.DataFrame or pyarrow.Table
         Built-in columns present in the file (``email``, ``id``, ``status``,
         ``list_ids``, ``created_at``, ``updated_at``), then custom fields in the
         order of ``fields``, then other columns in file order. Columns absent
@@ -418,6 +439,7 @@ def parse_export_file(
     ExportParseError
         A cell cannot be read as its column's type (names line, row and column).
     """
+    check_frame(frame)
     path = Path(path)
     compression = _compression(path)
     header = _read_header(path, compression)
@@ -498,6 +520,10 @@ def parse_export_file(
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"{path.name}: cannot be read as CSV: {exc}") from None
 
+    if frame != "pandas":
+        arrays = [_to_arrow(kinds[name], chunks.pop(name)) for name in order]
+        table = pa.Table.from_arrays(arrays, names=order)
+        return table if frame == "arrow" else arrow_to_polars(table)
     data: dict[str, Any] = {}
     for name in order:
         data[name] = _to_pandas(kinds[name], chunks.pop(name))

@@ -17,7 +17,7 @@ import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, overload
 
 import pandas as pd
 
@@ -31,8 +31,12 @@ from mailtrap_pandas.errors import (
     ValidationError,
 )
 from mailtrap_pandas.frames.dtypes import CONTACT_COLUMNS, DATA_TYPES
+from mailtrap_pandas.frames.kinds import Frame, check_frame
 from mailtrap_pandas.frames.reader import ExportFormatWarning, ExportParseError, parse_export_file
 from mailtrap_pandas.jobs.progress import Progress
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = [
     "ExportFormatWarning",
@@ -166,6 +170,39 @@ def _finish(
     )
 
 
+@overload
+def read_export(
+    client: Client | None = ...,
+    *,
+    list_ids: Sequence[int] | None = ...,
+    status: Literal["subscribed", "unsubscribed"] | None = ...,
+    columns: Sequence[str] | None = ...,
+    progress: bool = ...,
+    timeout: float | None = ...,
+    frame: Literal["pandas"] = ...,
+) -> pd.DataFrame: ...
+@overload
+def read_export(
+    client: Client | None = ...,
+    *,
+    list_ids: Sequence[int] | None = ...,
+    status: Literal["subscribed", "unsubscribed"] | None = ...,
+    columns: Sequence[str] | None = ...,
+    progress: bool = ...,
+    timeout: float | None = ...,
+    frame: Literal["arrow"],
+) -> pa.Table: ...
+@overload
+def read_export(
+    client: Client | None = ...,
+    *,
+    list_ids: Sequence[int] | None = ...,
+    status: Literal["subscribed", "unsubscribed"] | None = ...,
+    columns: Sequence[str] | None = ...,
+    progress: bool = ...,
+    timeout: float | None = ...,
+    frame: Frame,
+) -> Any: ...
 def read_export(
     client: Client | None = None,
     *,
@@ -174,7 +211,8 @@ def read_export(
     columns: Sequence[str] | None = None,
     progress: bool = True,
     timeout: float | None = None,
-) -> pd.DataFrame:
+    frame: Frame = "pandas",
+) -> Any:
     """Export contacts into a DataFrame typed by the type table.
 
     Parameters
@@ -192,14 +230,21 @@ def read_export(
     timeout : float, optional
         Give up after this many seconds (waiting for a previous export included).
         ``None`` waits as long as it takes.
+    frame : {"pandas", "polars", "arrow"}
+        The kind of frame returned. ``"arrow"`` is the parser's own
+        ``pyarrow.Table`` (no pandas conversion at all); ``"polars"`` a polars
+        frame over it (``pip install 'mailtrap-pandas[polars]'``).
 
     Returns
     -------
-    pandas.DataFrame
+    pandas.DataFrame, polars.DataFrame or pyarrow.Table
         ``email`` and ``id`` (``string[pyarrow]``), ``status`` (categorical
         subscribed/unsubscribed), ``list_ids`` (list of int64, empty when none),
         ``created_at``/``updated_at`` (``datetime64[ms, UTC]``), then one column
         per custom field in its type-table dtype. Missing values are ``<NA>``.
+        In polars: ``String``, ``Enum``, ``List(Int64)``, ``Datetime("ms", "UTC")``,
+        ``Int64``, ``Float64``, ``Boolean``, ``Date``; in Arrow the same types
+        (``status`` dictionary-encoded).
 
     Raises
     ------
@@ -227,6 +272,7 @@ def read_export(
     >>> df["email"].tolist(), str(df["created_at"].dtype)
     (['ann@example.com'], 'datetime64[ms, UTC]')
     """
+    check_frame(frame)
     if status not in (None, "subscribed", "unsubscribed"):
         raise InputError(f"status must be 'subscribed', 'unsubscribed' or None, not {status!r}")
     if isinstance(list_ids, int | str):
@@ -255,7 +301,7 @@ def read_export(
         with tempfile.TemporaryDirectory(prefix="mailtrap-export-") as tmp:
             path = client.exports.download(export, Path(tmp) / "export.csv.gz")
             bar.say(f"export {export['id']}: parsing {path.stat().st_size:,} bytes")
-            return parse_export_file(path, fields, columns=columns)
+            return parse_export_file(path, fields, columns=columns, frame=frame)
 
 
 def _is_url(value: object) -> bool:
@@ -270,12 +316,37 @@ def _download(url: str, dest: Path, client: Client | None) -> None:
         download(url, dest)
 
 
+@overload
+def read_export_file(
+    path_or_url: str | os.PathLike[str],
+    *,
+    fields: FieldsArg = ...,
+    columns: Sequence[str] | None = ...,
+    frame: Literal["pandas"] = ...,
+) -> pd.DataFrame: ...
+@overload
+def read_export_file(
+    path_or_url: str | os.PathLike[str],
+    *,
+    fields: FieldsArg = ...,
+    columns: Sequence[str] | None = ...,
+    frame: Literal["arrow"],
+) -> pa.Table: ...
+@overload
+def read_export_file(
+    path_or_url: str | os.PathLike[str],
+    *,
+    fields: FieldsArg = ...,
+    columns: Sequence[str] | None = ...,
+    frame: Frame,
+) -> Any: ...
 def read_export_file(
     path_or_url: str | os.PathLike[str],
     *,
     fields: FieldsArg = None,
     columns: Sequence[str] | None = None,
-) -> pd.DataFrame:
+    frame: Frame = "pandas",
+) -> Any:
     """Read an export file (for example one downloaded from the web app) into a typed frame.
 
     Parameters
@@ -292,10 +363,12 @@ def read_export_file(
         with an :class:`ExportFormatWarning`.
     columns : sequence of str, optional
         Only these columns (built-in names or merge tags), in this order.
+    frame : {"pandas", "polars", "arrow"}
+        The kind of frame returned, as in :func:`read_export`.
 
     Returns
     -------
-    pandas.DataFrame
+    pandas.DataFrame, polars.DataFrame or pyarrow.Table
         The file's columns under their canonical names (header spelling and case
         do not matter), typed as in :func:`read_export`. Columns the file lacks
         are not invented; only ``email`` is required.
@@ -316,14 +389,15 @@ def read_export_file(
     >>> df.loc[0, "zip"], list(df.loc[0, "list_ids"])
     ('00501', [3, 7])
     """
+    check_frame(frame)
     client = fields if isinstance(fields, Client) else None
     types = _field_types(fields)
     if not _is_url(path_or_url):
         path = Path(path_or_url)
         if not path.is_file():
             raise InputError(f"no such export file: {path}")
-        return parse_export_file(path, types, columns=columns)
+        return parse_export_file(path, types, columns=columns, frame=frame)
     with tempfile.TemporaryDirectory(prefix="mailtrap-export-") as tmp:
         dest = Path(tmp) / "export.csv.gz"
         _download(str(path_or_url), dest, client)
-        return parse_export_file(dest, types, columns=columns)
+        return parse_export_file(dest, types, columns=columns, frame=frame)

@@ -1,8 +1,20 @@
-"""Sources ``import_contacts`` can stream: frames, Parquet, CSV, pyarrow tables and datasets."""
+"""Sources ``import_contacts`` can stream: frames, Parquet, CSV, pyarrow tables and datasets,
+any Arrow stream (``__arrow_c_stream__``: DuckDB, polars, ADBC, ``RecordBatchReader``) and
+Dask frames.
+
+Every stream is read piece by piece, so memory is bounded by ``batch_rows`` rows (plus
+whatever the producer holds), never by the whole source. Rows of a stream are labelled by
+their position in it (0, 1, 2, ... across all pieces), as for a Parquet file.
+
+polars, DuckDB and Dask are optional: this module never imports them. A source is
+recognised as one of theirs only when the library is already imported (``sys.modules``),
+which it must be for the caller to hold such an object.
+"""
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,28 +24,132 @@ import pyarrow as pa
 
 from mailtrap_pandas.errors import InputError
 
-__all__ = ["Source", "open_source"]
+__all__ = ["Source", "arrow_stream", "is_dask_frame", "open_source", "to_pandas"]
 
 Source = pd.DataFrame | str | os.PathLike[str] | Iterable[pd.DataFrame] | Any
 
+_MAPPING: dict[pa.DataType, Any] = {
+    pa.int64(): pd.Int64Dtype(),
+    pa.int32(): pd.Int64Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
+}
 
-def _arrow_to_pandas(batch: pa.RecordBatch | pa.Table, offset: int) -> pd.DataFrame:
-    mapping = {
-        pa.int64(): pd.Int64Dtype(),
-        pa.int32(): pd.Int64Dtype(),
-        pa.bool_(): pd.BooleanDtype(),
-    }
-    df: pd.DataFrame = batch.to_pandas(types_mapper=mapping.get)
+
+def to_pandas(batch: pa.RecordBatch | pa.Table, offset: int = 0) -> pd.DataFrame:
+    """One Arrow piece as a pandas frame labelled by stream position from ``offset``."""
+    df: pd.DataFrame = batch.to_pandas(types_mapper=_MAPPING.get)
     df.index = pd.RangeIndex(offset, offset + len(df))
     return df
 
 
-def _batches(batches: Iterable[pa.RecordBatch]) -> Iterator[pd.DataFrame]:
-    offset = 0
+def _rebatch(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
+    """Pieces of exactly ``rows`` rows (the last one shorter), whatever the producer yields.
+
+    Producers cut where it suits them (DuckDB per vector of 2,048 rows, polars per chunk,
+    a dataset per file); chunks are cut per piece, so tiny pieces would cost one import
+    request each. At most ``rows`` rows plus one incoming batch are held.
+    """
+    held: list[pa.RecordBatch] = []
+    n_held = 0
     for batch in batches:
-        if batch.num_rows:
-            yield _arrow_to_pandas(batch, offset)
-        offset += batch.num_rows
+        if not batch.num_rows:
+            continue
+        held.append(batch)
+        n_held += batch.num_rows
+        if n_held < rows:
+            continue
+        table = pa.Table.from_batches(held)
+        start = 0
+        while n_held - start >= rows:
+            yield table.slice(start, rows)
+            start += rows
+        rest = table.slice(start)
+        held = rest.to_batches() if rest.num_rows else []
+        n_held = rest.num_rows
+    if n_held:
+        yield pa.Table.from_batches(held)
+
+
+def _frames(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pd.DataFrame]:
+    offset = 0
+    for piece in _rebatch(batches, rows):
+        yield to_pandas(piece, offset)
+        offset += piece.num_rows
+
+
+def _module(name: str) -> Any:
+    """An optional library if (and only if) the caller has imported it already."""
+    return sys.modules.get(name)
+
+
+def is_dask_frame(source: object) -> bool:
+    """Whether ``source`` is a ``dask.dataframe.DataFrame``."""
+    dd = _module("dask.dataframe")
+    return dd is not None and isinstance(source, dd.DataFrame)
+
+
+def arrow_stream(source: Any, batch_rows: int) -> Iterator[pa.RecordBatch] | None:
+    """Record batches of any Arrow-stream object, or None when ``source`` is not one.
+
+    DuckDB relations and results are asked for ``batch_rows``-row batches directly: their
+    plain ``__arrow_c_stream__`` materialises up to a million rows per batch. A polars
+    LazyFrame is streamed by polars' engine (not collected whole) where polars can.
+    """
+    duckdb = _module("duckdb")
+    if duckdb is not None and isinstance(
+        source, duckdb.DuckDBPyRelation | duckdb.DuckDBPyConnection
+    ):
+        reader = getattr(source, "to_arrow_reader", None) or source.fetch_arrow_reader
+        batches: Iterator[pa.RecordBatch] = iter(reader(batch_rows))
+        return batches
+    pl = _module("polars")
+    if pl is not None and isinstance(source, pl.LazyFrame):
+        return _lazy_batches(source, batch_rows)
+    if pl is not None and isinstance(source, pl.DataFrame):
+        # Zero copy into Arrow; each piece becomes pandas on its own.
+        pieces: list[pa.RecordBatch] = source.to_arrow().to_batches(max_chunksize=batch_rows)
+        return iter(pieces)
+    if isinstance(source, pa.RecordBatchReader):
+        return _read(source)
+    if hasattr(source, "__arrow_c_stream__"):
+        return _read(pa.RecordBatchReader.from_stream(source))
+    return None
+
+
+def _read(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
+    yield from reader
+
+
+def _lazy_batches(lazy: Any, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    collect_batches = getattr(lazy, "collect_batches", None)
+    if collect_batches is None:  # older polars: the streaming engine, collected once
+        yield from lazy.collect(engine="streaming").to_arrow().to_batches(batch_rows)
+        return
+    for frame in collect_batches(chunk_size=batch_rows, maintain_order=True):
+        yield from frame.to_arrow().to_batches()
+
+
+def _dask_frames(ddf: Any, batch_rows: int) -> Iterator[pd.DataFrame]:
+    """Partition after partition, each computed by the user's scheduler, relabelled by position.
+
+    Pieces are re-cut to ``batch_rows`` rows as for Arrow streams: at most one partition
+    plus ``batch_rows`` rows are held.
+    """
+    from dask.base import compute
+
+    held: pd.DataFrame | None = None
+    offset = 0
+    for part in ddf.to_delayed():
+        (frame,) = compute(part)  # type: ignore[no-untyped-call]
+        if not len(frame):
+            continue
+        held = frame if held is None else pd.concat([held, frame])
+        while len(held) >= batch_rows:
+            piece, held = held.iloc[:batch_rows], held.iloc[batch_rows:]
+            yield piece.set_axis(pd.RangeIndex(offset, offset + batch_rows))
+            offset += batch_rows
+    if held is not None and len(held):
+        yield held.set_axis(pd.RangeIndex(offset, offset + len(held)))
 
 
 def open_source(source: Source, batch_rows: int) -> tuple[Iterator[pd.DataFrame], int | None, bool]:
@@ -41,11 +157,14 @@ def open_source(source: Source, batch_rows: int) -> tuple[Iterator[pd.DataFrame]
 
     Parameters
     ----------
-    source : DataFrame, path, iterable of DataFrames, pyarrow Table or Dataset
-        A Parquet file or folder is read in record batches and a CSV in chunks,
-        so memory stays bounded by ``batch_rows``.
+    source : DataFrame, path, iterable of DataFrames, Arrow stream, Dask frame...
+        A Parquet file or folder is read in record batches and a CSV in chunks;
+        any object with ``__arrow_c_stream__`` (a DuckDB relation, a polars
+        DataFrame or LazyFrame, a ``pyarrow.RecordBatchReader``, an ADBC result)
+        batch by batch; a Dask frame partition by partition. Memory stays
+        bounded by ``batch_rows``.
     batch_rows : int
-        Rows per frame read from a file or dataset.
+        Rows per frame read from a file, dataset or stream.
 
     Returns
     -------
@@ -59,9 +178,24 @@ def open_source(source: Source, batch_rows: int) -> tuple[Iterator[pd.DataFrame]
     except ImportError:  # pragma: no cover
         ds = None
     if ds is not None and isinstance(source, ds.Dataset):
-        return _batches(source.to_batches(batch_size=batch_rows)), source.count_rows(), True
+        return (
+            _frames(source.to_batches(batch_size=batch_rows), batch_rows),
+            source.count_rows(),
+            True,
+        )
     if isinstance(source, pa.Table):
-        return _batches(source.to_batches(max_chunksize=batch_rows)), source.num_rows, True
+        return (
+            _frames(source.to_batches(max_chunksize=batch_rows), batch_rows),
+            source.num_rows,
+            True,
+        )
+    if is_dask_frame(source):
+        return _dask_frames(source, batch_rows), None, True
+    batches = arrow_stream(source, batch_rows)
+    if batches is not None:
+        pl = _module("polars")
+        total = len(source) if pl is not None and isinstance(source, pl.DataFrame) else None
+        return _frames(batches, batch_rows), total, True
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         name = path.name.lower()
@@ -70,11 +204,19 @@ def open_source(source: Source, batch_rows: int) -> tuple[Iterator[pd.DataFrame]
                 import pyarrow.dataset as pds
 
                 data = pds.dataset(path)
-                return _batches(data.to_batches(batch_size=batch_rows)), data.count_rows(), True
+                return (
+                    _frames(data.to_batches(batch_size=batch_rows), batch_rows),
+                    data.count_rows(),
+                    True,
+                )
             import pyarrow.parquet as pq
 
             pf = pq.ParquetFile(path)
-            return _batches(pf.iter_batches(batch_size=batch_rows)), pf.metadata.num_rows, True
+            return (
+                _frames(pf.iter_batches(batch_size=batch_rows), batch_rows),
+                pf.metadata.num_rows,
+                True,
+            )
         if name.endswith((".csv", ".csv.gz", ".txt", ".tsv")):
             # Text as text: validation coerces, and zip codes keep their leading zeros.
             # keep_default_na=False: "NA" is text (a country code), as in read_frame.
@@ -96,4 +238,8 @@ def open_source(source: Source, batch_rows: int) -> tuple[Iterator[pd.DataFrame]
                 yield item
 
         return frames(), None, True
-    raise InputError(f"import_contacts() can't read a {type(source).__name__}")
+    raise InputError(
+        f"import_contacts() can't read a {type(source).__name__}: expected a DataFrame, a path, "
+        "an iterable of DataFrames, a pyarrow Table or Dataset, an object with "
+        "__arrow_c_stream__ (DuckDB, polars, ADBC) or a Dask DataFrame"
+    )
