@@ -29,6 +29,7 @@ from mailtrap_pandas.frames.normalize import (
     Reason,
     coerce,
     column_key,
+    email_key,
     normalize_emails,
     to_pandas,
 )
@@ -38,7 +39,7 @@ from mailtrap_pandas.reprs import BAD, GOOD, PLAIN, counts, heading, note, plura
 if TYPE_CHECKING:
     import pandera.pandas as pda
 
-__all__ = ["FAILURE_COLUMNS", "Reason", "ValidationReport", "validate"]
+__all__ = ["FAILURE_COLUMNS", "Reason", "ValidationReport", "gather", "validate"]
 
 Dedupe = Literal["last", "first", "error"]
 Nulls = Literal["skip", "error"]
@@ -525,4 +526,113 @@ def validate(
         n_rows=n,
         n_failed_rows=int(failed.sum()),
         n_duplicates=len(dd.dropped),
+    )
+
+
+# -- one report from many pieces ----------------------------------------------------------------
+
+
+def _shift(labels: pd.Series, offset: int) -> pd.Series:
+    return labels.map(lambda v: v if v is None or pd.isna(v) else int(v) + offset)
+
+
+def gather(pieces: Sequence[tuple[int, ValidationReport]]) -> ValidationReport:
+    """One report for a frame validated piece by piece (a Dask frame, partition by partition).
+
+    Parameters
+    ----------
+    pieces : sequence of (offset, report)
+        Each piece's report, labelled 0..n-1 within the piece, and the position of its
+        first row in the whole frame. Labels become positions in the whole frame.
+
+    Returns
+    -------
+    ValidationReport
+        As if the whole frame had been validated at once: an email repeated across
+        pieces is resolved by the ``dedupe`` policy (the first or last row wins, and
+        ``kept_row`` names it; with ``"error"`` every occurrence fails).
+    """
+    if not pieces:
+        raise InputError("nothing to gather: no pieces")
+    first = pieces[0][1]
+    failures, valid, duplicates = [], [], []
+    for offset, report in pieces:
+        f = report.failures
+        if offset and len(f):
+            # Problems of a whole column (row None) are the same in every piece: keep one.
+            f = f[f["row"].notna()]
+            f = f.assign(row=_shift(f["row"], offset))
+        failures.append(f)
+        valid.append(report.valid.set_axis(report.valid.index + offset))
+        d = report.duplicates
+        duplicates.append(
+            d.assign(row=_shift(d["row"], offset), kept_row=_shift(d["kept_row"], offset))
+        )
+    all_valid = pd.concat(valid)
+    key = email_key(all_valid["email"]).reset_index(drop=True)
+    labels = all_valid.index.to_numpy()
+    emails = all_valid["email"].to_numpy(dtype=object)
+    n_failed = sum(r.n_failed_rows for _, r in pieces)
+    n_dups = sum(r.n_duplicates for _, r in pieces)
+    if first.dedupe == "error":
+        # Repeated across pieces, or repeated within a piece that failed them there.
+        failed_dups = pd.concat(
+            [f.loc[f["reason"] == Reason.DUPLICATE_EMAIL, "email"] for f in failures]
+        )
+        clash = (key.duplicated(keep=False) | key.isin(set(email_key(failed_dups)))).to_numpy()
+        if clash.any():
+            email_col = next(c for c, t in first.column_map.items() if t == "email")
+            n = int(clash.sum())
+            failures.append(
+                pd.DataFrame(
+                    {
+                        "row": labels[clash],
+                        "email": emails[clash],
+                        "column": email_col,
+                        "value": emails[clash],
+                        "reason": _objects([Reason.DUPLICATE_EMAIL] * n),
+                        "message": "this email occurs more than once (dedupe='error')",
+                    }
+                )
+            )
+            duplicates.append(
+                pd.DataFrame({"row": labels[clash], "email": emails[clash], "kept_row": [None] * n})
+            )
+            n_failed += n
+            all_valid = all_valid[~clash]
+    else:
+        keep: Literal["first", "last"] = "last" if first.dedupe == "last" else "first"
+        lose = key.duplicated(keep=keep).to_numpy()
+        if lose.any():
+            positions = pd.Series(np.arange(len(key)))
+            winner = labels[positions.groupby(key.to_numpy()).transform(keep).to_numpy()]
+            # A piece's own winner may lose across pieces: its losers follow the new winner.
+            moved = dict(zip(labels[lose], winner[lose], strict=True))
+            duplicates = [
+                d.assign(kept_row=d["kept_row"].map(lambda v: moved.get(v, v))) for d in duplicates
+            ]
+            duplicates.append(
+                pd.DataFrame({"row": labels[lose], "email": emails[lose], "kept_row": winner[lose]})
+            )
+            n_dups += int(lose.sum())
+            all_valid = all_valid[~lose]
+    kept_failures = [f for f in failures if len(f)]
+    kept_dups = [d for d in duplicates if len(d)]
+    return ValidationReport(
+        failures=pd.concat(kept_failures, ignore_index=True)
+        if kept_failures
+        else first.failures.iloc[:0],
+        valid=all_valid,
+        duplicates=pd.concat(kept_dups, ignore_index=True)
+        if kept_dups
+        else first.duplicates.iloc[:0],
+        unknown_columns=first.unknown_columns,
+        column_map=first.column_map,
+        fields=first.fields,
+        dedupe=first.dedupe,
+        nulls=first.nulls,
+        unknown=first.unknown,
+        n_rows=sum(r.n_rows for _, r in pieces),
+        n_failed_rows=n_failed,
+        n_duplicates=n_dups,
     )

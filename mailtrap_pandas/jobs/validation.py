@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from mailtrap_pandas.api.client import Client, ensure_client
 from mailtrap_pandas.frames import schema as _schema
 from mailtrap_pandas.frames import validate as _validate
 from mailtrap_pandas.frames.validate import Dedupe, Nulls, Unknown, ValidationReport
+from mailtrap_pandas.jobs.sources import is_dask_frame
 
 if TYPE_CHECKING:
     import pandera.pandas as pda
@@ -81,9 +83,12 @@ def validate(
 
     Parameters
     ----------
-    df : pandas.DataFrame
+    df : pandas.DataFrame or dask.dataframe.DataFrame
         One row per contact, with an email column (``email``, ``Email``,
-        ``E-mail``, ``email_address``... or mapped with ``columns=``).
+        ``E-mail``, ``email_address``... or mapped with ``columns=``). A Dask
+        frame is validated partition by partition by Dask's scheduler and
+        gathered into one report (rows numbered by position across partitions;
+        emails repeated across partitions resolved by ``dedupe``).
     client : Client, optional
         Where the field definitions come from (``GET .../contacts/fields``).
         Built from the environment when neither ``client``, ``fields`` nor
@@ -134,12 +139,34 @@ def validate(
     """
     if fields is None and schema is None:
         fields = account_fields(client)
-    return _validate.validate(
-        df,
-        fields=fields,
-        schema=schema,
-        columns=columns,
-        dedupe=dedupe,
-        nulls=nulls,
-        unknown=unknown,
-    )
+    options: dict[str, Any] = {
+        "fields": fields,
+        "schema": schema,
+        "columns": columns,
+        "dedupe": dedupe,
+        "nulls": nulls,
+        "unknown": unknown,
+    }
+    if is_dask_frame(df):
+        return _validate_dask(df, options)
+    return _validate.validate(df, **options)
+
+
+def _validate_piece(part: pd.DataFrame, options: dict[str, Any]) -> ValidationReport:
+    # Labels 0..n-1 within the piece: Dask partitions often repeat each other's index.
+    return _validate.validate(part.reset_index(drop=True), **options)
+
+
+def _validate_dask(ddf: Any, options: dict[str, Any]) -> ValidationReport:
+    """Validate each partition where Dask runs it (a cluster included), gather one report.
+
+    The field definitions were fetched once, here; workers never talk to the account.
+    Rows are numbered by position across partitions, as in a streamed import.
+    """
+    from dask.base import compute
+    from dask.delayed import delayed
+
+    tasks = [delayed(_validate_piece)(part, options) for part in ddf.to_delayed()]
+    reports: tuple[ValidationReport, ...] = compute(*tasks)  # type: ignore[no-untyped-call]
+    offsets = np.cumsum([0, *(r.n_rows for r in reports)])[:-1]
+    return _validate.gather(list(zip(offsets.tolist(), reports, strict=True)))
