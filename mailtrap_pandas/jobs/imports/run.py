@@ -90,10 +90,14 @@ def import_contacts(
 
     Parameters
     ----------
-    source : DataFrame, iterable of DataFrames, path or pyarrow dataset
+    source : DataFrame, iterable of DataFrames, path, pyarrow dataset, Arrow stream, Dask frame
         One row per contact with an email column. Paths: ``.parquet`` (read in
         record batches), ``.csv``/``.csv.gz`` (read in chunks, as text), or a
-        folder (a pyarrow dataset). Streams keep memory bounded.
+        folder (a pyarrow dataset). Any object with ``__arrow_c_stream__`` (a
+        DuckDB relation, a polars DataFrame or LazyFrame, a RecordBatchReader,
+        an ADBC result) is read batch by batch, a Dask frame partition by
+        partition. Streams keep memory bounded; their rows are numbered by
+        position.
     client : Client, optional
         Built from the environment when omitted.
     list_ids, exclude_list_ids : sequence of int, optional
