@@ -4,10 +4,14 @@
     with Emulator() as emu:
         client = emu.client()
 
-Layout: ``store`` (SQLite), ``state`` (rules, one method per API action),
-``errors`` (exact API error bodies), ``jobs`` (import/export lifecycle),
-``exportfile`` (the CSV layout), ``faults``, ``ratelimit``, ``app`` (WSGI,
-parse/serialise only) and ``server`` (:class:`Emulator`, :func:`serve`).
+Layout (moto-style): ``store`` (SQLite); ``rules/`` (one small class per
+resource: accounts, contacts, events, lists, fields, imports, exports, all on
+the one store) assembled by ``state.Backend``; ``errors`` (exact API error
+bodies); ``jobs`` (import/export lifecycle); ``exportfile`` (the CSV layout);
+``faults``; ``ratelimit``; ``routes`` (the route table); ``responses`` (one
+handler per endpoint, parse/serialise only); ``control`` (``/_emulator/``);
+``app`` (WSGI: faults, token, limits) and ``server`` (:class:`Emulator`,
+:func:`serve`).
 
 Behaviour the real API leaves undocumented and that the emulator ASSUMES
 ------------------------------------------------------------------------

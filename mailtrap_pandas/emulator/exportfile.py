@@ -31,7 +31,8 @@ from typing import Any
 
 import orjson
 
-from mailtrap_pandas.emulator.state import Backend, iso_ms
+from mailtrap_pandas.emulator.rules.common import iso_ms
+from mailtrap_pandas.emulator.store import Store
 
 __all__ = ["FIXED_COLUMNS", "build_export"]
 
@@ -68,24 +69,25 @@ def _where(filters: list[dict[str, Any]]) -> tuple[str, list[Any]]:
     return "".join(f" AND {c}" for c in clauses), args
 
 
-def build_export(backend: Backend, account_id: int, filters: list[dict[str, Any]]) -> bytes:
+def build_export(store: Store, account_id: int, filters: list[dict[str, Any]]) -> bytes:
     """Render the gzip CSV of every contact matching ``filters``.
 
     Parameters
     ----------
-    backend
-        The emulator state.
+    store
+        The emulator's state.
     account_id
         Whose contacts.
     filters
-        Validated export filters (see :meth:`Backend.check_filters`).
+        Validated export filters
+        (see :func:`~mailtrap_pandas.emulator.rules.exports.check_filters`).
 
     Returns
     -------
     bytes
         The ``.csv.gz`` file.
     """
-    with backend.store.read() as c:
+    with store.read() as c:
         field_rows = c.execute(
             "SELECT id, merge_tag FROM fields WHERE account_id = ? ORDER BY id", (account_id,)
         ).fetchall()
@@ -106,7 +108,7 @@ def build_export(backend: Backend, account_id: int, filters: list[dict[str, Any]
             # "+c.account_id" keeps SQLite from using the (account_id, email) index
             # here: that plan sorts the whole account per chunk (quadratic). The
             # rowid range scan makes each chunk O(chunk).
-            with backend.store.read() as c:
+            with store.read() as c:
                 rows = c.execute(
                     "SELECT c.seq, c.id, c.email, c.status, c.fields, c.created_at, c.updated_at, "
                     "(SELECT group_concat(list_id) FROM memberships m WHERE m.contact_id = c.id) "

@@ -10,6 +10,12 @@ test can script an outage precisely. Specs (``POST /_emulator/faults``):
   connection without answering, before processing;
 - ``{"method": ..., "path": ..., "drop": "after", "times": N}`` process the
   request, then close the connection without answering;
+- ``{"method": ..., "path": ..., "before": {"method": "POST", "json": {...}}}``
+  another client's request lands just before the matching one: the emulator
+  processes the ``before`` request first (same token; its ``path`` defaults to
+  the matching request's path), then the matching request as usual. This
+  scripts a race between two processes deterministically (e.g. a list created
+  by someone else between our ``GET`` of the lists and our ``POST``);
 - ``{"import": "fail", "times": N}`` the next N import jobs end ``failed``;
 - ``{"job_delay_s": S}`` every job stage takes S seconds.
 
@@ -41,6 +47,8 @@ class Fault:
     status: int | None = None
     drop: DropMode = None
     retry_after: float | None = None
+    #: Another client's request processed first: ``{"method", "path", "json"}``.
+    before: dict[str, Any] | None = None
 
     def matches(self, method: str, path: str) -> bool:
         """Whether a request is targeted by this fault."""
@@ -61,6 +69,8 @@ class Fault:
             out["drop"] = True if self.drop == "before" else "after"
         if self.retry_after is not None:
             out["retry_after"] = self.retry_after
+        if self.before is not None:
+            out["before"] = self.before
         return out
 
 
@@ -89,8 +99,16 @@ def parse_fault(spec: dict[str, Any]) -> Fault:
         drop = "after"
     elif drop_raw not in (None, False):
         raise _bad('drop must be true, "before" or "after"')
+    before = spec.get("before")
+    if before is not None:
+        if drop is not None or spec.get("status") is not None:
+            raise _bad("before cannot be combined with status or drop")
+        if not isinstance(before, dict) or not isinstance(before.get("method", "GET"), str):
+            raise _bad('before must be an object like {"method": "POST", "json": {...}}')
+        if not isinstance(before.get("path", ""), str):
+            raise _bad("before.path must be a string")
     status = spec.get("status")
-    if drop is None:
+    if drop is None and before is None:
         if not isinstance(status, int) or isinstance(status, bool) or not 400 <= status <= 599:
             raise _bad("status must be an integer 400..599 (or use drop)")
     retry_after = spec.get("retry_after")
@@ -102,9 +120,10 @@ def parse_fault(spec: dict[str, Any]) -> Fault:
         method=method.upper() if method else None,
         path=pattern,
         times=times,
-        status=status if drop is None else None,
+        status=status if drop is None and before is None else None,
         drop=drop,
         retry_after=None if retry_after is None else float(retry_after),
+        before=None if before is None else dict(before),
     )
 
 

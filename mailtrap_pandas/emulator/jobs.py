@@ -23,7 +23,8 @@ from typing import Any, Literal
 import orjson
 
 from mailtrap_pandas.emulator.exportfile import build_export
-from mailtrap_pandas.emulator.state import Backend, now_ms
+from mailtrap_pandas.emulator.rules.common import now_ms
+from mailtrap_pandas.emulator.state import Backend
 
 __all__ = ["JobRunner", "JobPolicy"]
 
@@ -62,8 +63,7 @@ class JobRunner:
     def stop(self) -> None:
         """Stop the worker thread and wait for it."""
         self._stop.set()
-        with self.backend.jobs_changed:
-            self.backend.jobs_changed.notify_all()
+        self.backend.board.notify()
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
@@ -98,16 +98,17 @@ class JobRunner:
                     return
                 raise
             if waited is not None:
-                with self.backend.jobs_changed:
+                board = self.backend.board
+                with board.changed:
                     if not self._stop.is_set():
-                        self.backend.jobs_changed.wait(timeout=waited)
+                        board.changed.wait(timeout=waited)
 
     def _tick(self) -> float | None:
         """Advance the oldest due job; return how long to sleep, or None to loop at once."""
         pending = self._pending()
         if not pending:
             return _IDLE_WAIT
-        delay = self.backend.job_delay_s
+        delay = self.backend.board.delay_s
         now = time.time()
         soonest = _IDLE_WAIT
         for kind, job in pending:
@@ -149,7 +150,7 @@ class JobRunner:
         with self.backend.store.tx() as c:
             payload = c.execute("SELECT payload FROM imports WHERE id = ?", (job["id"],)).fetchone()
             items = orjson.loads(payload[0])
-            created, updated, over = self.backend.apply_contacts(c, job["account_id"], items)
+            created, updated, over = self.backend.imports.apply(c, job["account_id"], items)
             c.execute(
                 "UPDATE imports SET status = 'finished', payload = NULL, created_count = ?, "
                 "updated_count = ?, over_limit_count = ?, stage_at = ?, updated_at = ? "
@@ -158,7 +159,7 @@ class JobRunner:
             )
 
     def _finish_export(self, job: Any) -> None:
-        data = build_export(self.backend, job["account_id"], orjson.loads(job["filters"]))
+        data = build_export(self.backend.store, job["account_id"], orjson.loads(job["filters"]))
         name = f"export-{job['id']}-{secrets.token_hex(8)}.csv.gz"
         with self.backend.store.tx() as c:
             c.execute("INSERT INTO files (name, data) VALUES (?, ?)", (name, data))

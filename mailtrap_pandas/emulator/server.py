@@ -110,9 +110,12 @@ class Emulator:
         self.rate_limit = _limits(rate_limit)
         self.store = Store(db)
         self.backend = Backend(
-            self.store, account_id=self.account_id, token=token, max_contacts=max_contacts
+            self.store,
+            account_id=self.account_id,
+            token=token,
+            max_contacts=max_contacts,
+            job_delay_s=job_delay_s,
         )
-        self.backend.job_delay_s = float(job_delay_s)
         self.jobs = JobRunner(self.backend, job_policy)
         self.app = EmulatorApp(self.backend, self.jobs, RateLimiter(self.rate_limit))
         self._server: BaseWSGIServer | None = None
@@ -172,7 +175,7 @@ class Emulator:
     # ----------------------------------------------------------------- control
     def reset(self) -> None:
         """Wipe contacts, lists, fields, jobs, faults and counters."""
-        self.app.reset()
+        self.app.control.reset()
 
     def seed(
         self,
@@ -211,7 +214,7 @@ class Emulator:
 
     def state(self) -> dict[str, Any]:
         """Counts of objects, requests served and responses by status."""
-        return self.app.state()
+        return self.app.control.state()
 
     def add_fault(self, **spec: Any) -> None:
         """Inject a fault, e.g. ``add_fault(method="POST", path="imports$", status=500, times=2)``.
@@ -219,13 +222,13 @@ class Emulator:
         See :mod:`mailtrap_pandas.emulator.faults` for every kind.
         """
         try:
-            self.app.add_fault(spec)
+            self.app.control.add_fault(spec)
         except EmulatorError as exc:
             raise ValueError(f"bad fault spec: {exc.body}") from exc
 
     def clear_faults(self) -> None:
         """Remove every pending fault, import failure and job delay."""
-        self.app.clear_faults()
+        self.app.control.clear_faults()
 
     def add_account(self, account_id: int, name: str = "Second account") -> None:
         """Let the token see another account (``GET /api/accounts`` then lists several).
@@ -234,7 +237,7 @@ class Emulator:
         is reachable through ``/api/accounts/{account_id}/contacts…`` and starts
         empty. :meth:`reset` removes it.
         """
-        self.backend.add_account(account_id, name)
+        self.backend.accounts.add(account_id, name)
 
     def advance_jobs(self) -> int:
         """Move every unfinished job one stage now (for ``job_policy="manual"``)."""

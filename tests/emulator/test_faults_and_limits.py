@@ -64,6 +64,20 @@ def test_drop_after_processing_the_import(api: Api) -> None:
         time.sleep(0.01)
 
 
+def test_before_processes_another_request_first(api: Api) -> None:
+    other = {"method": "POST", "json": {"name": "theirs"}}
+    r = api.control("POST", "faults", json={"method": "POST", "path": "/lists$", "before": other})
+    assert r.status_code == 201
+    assert r.json()["faults"][0]["before"] == other
+    r = api.post("/lists", json={"name": "Theirs"})  # the other client's create landed first
+    assert r.status_code == 422
+    assert r.json() == {"errors": {"name": ["has already been taken"]}}
+    assert [x["name"] for x in api.get("/lists").json()] == ["theirs"]
+    bad = api.control("POST", "faults", json={"before": {"method": "POST"}, "status": 500})
+    assert bad.status_code == 422
+    assert api.control("POST", "faults", json={"before": "POST"}).status_code == 422
+
+
 def test_bad_fault_spec_and_clear(api: Api) -> None:
     r = api.control("POST", "faults", json={"path": "(", "status": 500})
     assert r.status_code == 422
@@ -137,3 +151,36 @@ def test_rate_headers_on_errors_too(make_emulator: Any) -> None:
 def test_no_rate_headers_when_off(emulator: Emulator) -> None:
     r = Api(emulator).get("/lists")
     assert "X-Ratelimit-Limit" not in r.headers
+
+
+def test_before_fires_once_per_matching_request(api: Api) -> None:
+    # Two firings: each of our two creates races with one other create, and the
+    # other client's request never consumes a firing meant for ours.
+    fault = {
+        "method": "POST",
+        "path": "/fields$",
+        "times": 2,
+        "before": {"method": "POST", "json": {"name": "Other", "data_type": "text"}},
+    }
+    assert api.control("POST", "faults", json=fault).status_code == 201
+    mine = {"name": "Mine", "data_type": "text", "merge_tag": "mine"}
+    r = api.post("/fields", json=mine)
+    assert r.status_code == 201  # the other create lacked a merge tag: only ours made a field
+    r = api.post("/fields", json=mine)
+    assert r.status_code == 422
+    assert r.json() == {
+        "errors": {"name": ["has already been taken"], "merge_tag": ["has already been taken"]}
+    }
+    state = api.emu.state()
+    assert state["faults"] == []
+    assert state["fields"] == 1
+    assert state["requests"] == 4  # ours and the two others are all served and counted
+    assert state["responses"] == {"201": 1, "422": 3}
+
+
+def test_before_can_name_another_path(api: Api) -> None:
+    other = {"method": "POST", "path": api.url("/lists"), "json": {"name": "News"}}
+    other["path"] = other["path"].removeprefix(api.emu.url)
+    fault = {"method": "GET", "path": "/lists$", "before": other}
+    assert api.control("POST", "faults", json=fault).status_code == 201
+    assert [x["name"] for x in api.get("/lists").json()] == ["News"]
