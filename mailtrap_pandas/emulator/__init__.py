@@ -60,8 +60,12 @@ Behaviour the real API leaves undocumented and that the emulator ASSUMES
 - Rate limits: 429 requests are not counted; ``X-Ratelimit-*`` headers report the
   per-token window (like the real API) on every API response while limits are on,
   and are left out when limits are off. No ``Retry-After`` unless a fault asks.
+- A missing or wrong token is a 401 on every API path, checked before routing or any
+  lookup (an unknown route or id, e.g. ``GET …/exports/-1``, is a 401 too), so an
+  unauthenticated caller learns nothing about what exists.
 - Faults are matched before routing and authentication; control and file URLs are
-  never rate limited, faulted or counted.
+  never rate limited, faulted or counted. File URLs need no token (they stand for the
+  real API's pre-signed download URLs; the random part of the name is the secret).
 """
 
 from __future__ import annotations

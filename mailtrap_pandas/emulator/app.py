@@ -4,8 +4,11 @@ The routes are in :mod:`mailtrap_pandas.emulator.routes`, one handler per API
 endpoint in :mod:`mailtrap_pandas.emulator.responses`, and the ``/_emulator/``
 control API in :mod:`mailtrap_pandas.emulator.control`.
 
-Order of processing for an API request: injected fault → route → token (401)
-→ account in the path (403) → rate limit (429) → the rule → response.
+Order of processing for an API request: injected fault → token (401) → route
+(404) → account in the path (403) → rate limit (429) → the rule → response.
+The token is checked before anything is looked up, so a caller without the
+right token learns nothing (not even which routes or ids exist), as with the
+real API.
 """
 
 from __future__ import annotations
@@ -129,8 +132,8 @@ class EmulatorApp:
         try:
             if fault is not None and fault.status is not None:
                 raise fault_error(fault.status, fault.retry_after)
+            acct = self.backend.accounts.authenticate(token)  # before any lookup
             endpoint, args = match(self.url_map, request)
-            acct = self.backend.accounts.authenticate(token)
             path_acct = args.pop("account_id", None)
             if path_acct is not None:
                 if path_acct != acct and not self.backend.accounts.can_access(
