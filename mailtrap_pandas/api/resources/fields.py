@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import cast
 
 from mailtrap_pandas.api.resources import Resource
+from mailtrap_pandas.api.resources.lists import taken
 from mailtrap_pandas.api.resources.types import ContactField, DataType
-from mailtrap_pandas.errors import InputError
+from mailtrap_pandas.errors import InputError, ValidationError
 
 
 class Fields(Resource):
@@ -30,19 +31,43 @@ class Fields(Resource):
     def ensure(self, name: str, data_type: DataType, merge_tag: str) -> ContactField:
         """The field with ``merge_tag``, created if the account lacks it.
 
+        Safe when two processes run the same setup at once: if the other one
+        creates the field between our read and our create, the API answers
+        ``422 ... has already been taken``; the fields are then read again and
+        the field the other process made is returned (its data type checked).
+
         Raises
         ------
         InputError
             When a field with that merge tag exists with another data type.
+        ValidationError
+            The field is refused for another reason, e.g. its ``name`` is taken
+            by a field with a different merge tag.
         """
+        found = self._tagged(merge_tag, data_type)
+        if found is not None:
+            return found
+        try:
+            return self.create(name, data_type, merge_tag)
+        except ValidationError as exc:
+            if not taken(exc, "merge_tag"):
+                raise
+            found = self._tagged(merge_tag, data_type)
+            if found is None:
+                raise
+            return found
+
+    def _tagged(self, merge_tag: str, data_type: DataType) -> ContactField | None:
+        """The field with ``merge_tag`` (compared ignoring case, as the API does)."""
         for existing in self.list():
-            if existing["merge_tag"] == merge_tag:
+            if existing["merge_tag"].casefold() == merge_tag.casefold():
                 if existing["data_type"] != data_type:
                     raise InputError(
-                        f"field {merge_tag!r} exists as {existing['data_type']}, not {data_type}"
+                        f"field {existing['merge_tag']!r} exists as {existing['data_type']}, "
+                        f"not {data_type}"
                     )
                 return existing
-        return self.create(name, data_type, merge_tag)
+        return None
 
     def update(
         self, field_id: int, *, name: str | None = None, merge_tag: str | None = None
