@@ -35,7 +35,14 @@ from mailtrap_pandas.frames.reader import ExportFormatWarning, ExportParseError
 from mailtrap_pandas.frames.validate import Reason, ValidationReport
 from mailtrap_pandas.jobs.events import EventsResult, send_events
 from mailtrap_pandas.jobs.exports import ExportTimeoutError, read_export, read_export_file
-from mailtrap_pandas.jobs.hygiene import Plan, StalePlanError, SyncPlan, plan, sync_list
+from mailtrap_pandas.jobs.hygiene import (
+    Plan,
+    StalePlanError,
+    SyncPlan,
+    TooManyRemovalsError,
+    plan,
+    sync_list,
+)
 from mailtrap_pandas.jobs.imports.result import ImportResult
 from mailtrap_pandas.jobs.imports.run import import_contacts, to_import_payloads
 from mailtrap_pandas.jobs.validation import build_schema, validate
@@ -70,6 +77,7 @@ __all__ = [
     "ServerError",
     "StalePlanError",
     "SyncPlan",
+    "TooManyRemovalsError",
     "TransportError",
     "ValidationError",
     "ValidationReport",

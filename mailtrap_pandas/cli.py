@@ -770,5 +770,94 @@ def plan(
         ctx.exit(EXIT_REJECTED)
 
 
+@cli.command("sync-list")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--list-id", required=True, type=int, help="The list to make match the file.")
+@click.option(
+    "--remove-missing", is_flag=True, help="Also take off the list its members not in the file."
+)
+@click.option(
+    "--max-remove-fraction",
+    type=click.FloatRange(0, 1),
+    default=0.5,
+    show_default=True,
+    help="Refuse to apply when removals exceed this share of the list's members.",
+)
+@click.option("--apply", "do_apply", is_flag=True, help="Apply the changes after showing them.")
+@pass_settings
+@click.pass_context
+def sync_list_command(
+    ctx: click.Context,
+    settings: Settings,
+    file: Path,
+    list_id: int,
+    remove_missing: bool,
+    max_remove_fraction: float,
+    do_apply: bool,
+) -> None:
+    """Make a list's members match the emails of a file (one export of the account).
+
+    Shows the adds and removes; --apply sends them (memberships only, never field
+    values). With --remove-missing, applying refuses (exit 1, nothing sent) to remove
+    more than --max-remove-fraction of the list's members, so an empty or truncated
+    file never empties a list. Reads the whole file: the sync needs every email at once.
+    Exit code 3 when some emails are invalid or rejected.
+
+    \b
+    Example:
+      mailtrap-pandas sync-list members.csv --list-id 3 --remove-missing --apply
+    """
+    from mailtrap_pandas.jobs.hygiene import TooManyRemovalsError, sync_list
+
+    sync = sync_list(
+        FrameInput(file, {}).read(),
+        list_id,
+        settings.client(),
+        remove_missing=remove_missing,
+        progress=settings.progress,
+    )
+    summary: dict[str, Any] = {
+        "list_id": sync.list_id,
+        "members": sync.members,
+        "add": len(sync.adds),
+        "remove": len(sync.removes),
+        "unchanged": sync.unchanged,
+        "rejected": len(sync.rejected),
+    }
+    text = repr(sync)
+    text += _problems_text(sync.adds.set_index("email")[["exists"]], "adds", limit=10)
+    text += _problems_text(sync.removes, "removes", limit=10)
+    text += _problems_text(sync.rejected.set_index("row"), "invalid emails (not synced)")
+    rejected = len(sync.rejected)
+    if do_apply:
+        if not settings.as_json:  # the plan first, even if applying is then refused
+            click.echo(text)
+            text = ""
+        try:
+            done = sync.apply(progress=settings.progress, max_remove_fraction=max_remove_fraction)
+        except TooManyRemovalsError as exc:
+            raise TooManyRemovalsError(
+                exc.list_id,
+                exc.removes,
+                exc.members,
+                exc.max_remove_fraction,
+                option="--max-remove-fraction ",
+            ) from None
+        summary["applied"] = {k: _import_summary(v) for k, v in done.items()}
+        lines = []
+        for direction, result in done.items():
+            rejected += len(result.rejected)
+            lines.append(
+                f"{direction}: {result!r}"
+                + _problems_text(result.rejected, f"{direction} rejected")
+            )
+        text = "\n".join(lines) or "nothing to apply: the list already matches"
+    elif not sync.empty:
+        text += "\nnothing was sent; run again with --apply to apply"
+    emit(settings, summary, text)
+    if rejected:
+        ctx.exit(EXIT_REJECTED)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

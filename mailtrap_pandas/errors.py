@@ -14,7 +14,8 @@ The tree::
     │   └── ServerError             5xx
     └── InputError              the caller's frame or arguments cannot be used
 
-Defined beside the code that raises them: ``StalePlanError`` (hygiene),
+Defined beside the code that raises them: ``StalePlanError`` and
+``TooManyRemovalsError`` (an ``InputError``; hygiene),
 ``ExportParseError`` (an ``InputError``) and ``ExportTimeoutError`` (export),
 ``InvariantError`` (results; a bug if ever seen).
 

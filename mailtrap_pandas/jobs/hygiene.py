@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from mailtrap_pandas.frames.validate import ValidationReport
     from mailtrap_pandas.jobs.imports.run import ImportResult
 
-__all__ = ["Plan", "StalePlanError", "SyncPlan", "plan", "sync_list"]
+__all__ = ["Plan", "StalePlanError", "SyncPlan", "TooManyRemovalsError", "plan", "sync_list"]
 
 #: Every ``Plan.rows["action"]`` value, in display order.
 ACTIONS = ("create", "update", "unchanged", "skipped", "duplicate", "rejected")
@@ -51,6 +52,56 @@ CHANGE_COLUMNS = ["row", "email", "column", "old", "new"]
 
 class StalePlanError(MailtrapError):
     """The account changed between the plan's snapshot and :meth:`Plan.apply`."""
+
+
+class TooManyRemovalsError(InputError):
+    """:meth:`SyncPlan.apply` would remove more members than ``max_remove_fraction`` allows.
+
+    Attributes
+    ----------
+    list_id : int
+        The list.
+    removes, members : int
+        Members the plan would remove, and the list's members in the snapshot.
+    max_remove_fraction : float
+        The limit that was exceeded.
+    """
+
+    def __init__(
+        self,
+        list_id: int,
+        removes: int,
+        members: int,
+        max_remove_fraction: float,
+        *,
+        option: str = "max_remove_fraction=",
+    ) -> None:
+        self.list_id = list_id
+        self.removes = removes
+        self.members = members
+        self.max_remove_fraction = max_remove_fraction
+        share = removes / members if members else 1.0
+        enough = math.ceil(share * 100) / 100  # rounded up: the suggestion must pass
+        super().__init__(
+            f"refusing to remove {removes:,} of the {plural(members, 'member')} of list "
+            f"{list_id} ({share:.0%}): more than {option}{max_remove_fraction:g} allows; "
+            "nothing was sent. Check the input (an empty or truncated file empties a list); "
+            f"if the removals are intended, pass {option}{enough:g} or more (1 allows any)"
+        )
+        self._option = option
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _too_many_removals,
+            (self.list_id, self.removes, self.members, self.max_remove_fraction, self._option),
+        )
+
+
+def _too_many_removals(
+    list_id: int, removes: int, members: int, fraction: float, option: str
+) -> TooManyRemovalsError:
+    """Rebuild a pickled :class:`TooManyRemovalsError` (its ``option`` is keyword-only)."""
+    return TooManyRemovalsError(list_id, removes, members, fraction, option=option)
 
 
 def fingerprint(snapshot: pd.DataFrame) -> str:
@@ -511,6 +562,9 @@ class SyncPlan:
         Members to take off the list (only with ``remove_missing=True``).
     unchanged : int
         Rows already on the list.
+    members : int
+        Members of the list in the snapshot (what ``max_remove_fraction`` of
+        :meth:`apply` is a fraction of).
     rejected : DataFrame
         Validation failures of the frame's emails (``report.failures`` columns).
     """
@@ -519,6 +573,7 @@ class SyncPlan:
     adds: pd.DataFrame
     removes: pd.DataFrame
     unchanged: int
+    members: int
     rejected: pd.DataFrame
     snapshot_fingerprint: str
     _client: Client = field(repr=False)
@@ -529,9 +584,14 @@ class SyncPlan:
         """True when applying would change nothing."""
         return len(self.adds) == 0 and len(self.removes) == 0
 
+    @property
+    def remove_fraction(self) -> float:
+        """Removes as a fraction of the list's current members (0 when none)."""
+        return len(self.removes) / self.members if self.members else 0.0
+
     def __repr__(self) -> str:
         return (
-            f"SyncPlan(list_id={self.list_id}, add={len(self.adds)}, "
+            f"SyncPlan(list_id={self.list_id}, members={self.members}, add={len(self.adds)}, "
             f"remove={len(self.removes)}, unchanged={self.unchanged}, "
             f"rejected={len(self.rejected)})"
         )
@@ -553,7 +613,11 @@ class SyncPlan:
                 ],
                 hide_zero=["rejected"],
             ),
-            note("nothing was sent; <code>sync.apply()</code> changes memberships only"),
+            note(
+                f"list {self.list_id} has {plural(self.members, 'member')}; nothing was sent; "
+                "<code>sync.apply()</code> changes memberships only, and refuses to remove "
+                "more than <code>max_remove_fraction</code> (default 0.5) of the members"
+            ),
         ]
         if len(self.adds):
             adds = self.adds.assign(note=self.adds["exists"].map({True: "", False: "new contact"}))[
@@ -573,6 +637,7 @@ class SyncPlan:
         progress: bool = True,
         check_stale: bool = True,
         journal: bool | str | os.PathLike[str] = False,
+        max_remove_fraction: float = 0.5,
     ) -> dict[str, ImportResult]:
         """Send the adds and removes as bulk imports; returns one result per direction.
 
@@ -586,15 +651,35 @@ class SyncPlan:
         journal : bool or path
             Passed to the imports; off by default for the reason given in
             :meth:`Plan.apply` (an add after a remove is the same body again).
+        max_remove_fraction : float
+            The most of the list's current members (:attr:`members`) a sync may
+            remove, from 0 to 1. More raises :class:`TooManyRemovalsError` before
+            anything is sent (no add either): an empty or truncated member file
+            must not empty a list. ``1`` allows any removal.
 
         Returns
         -------
         dict
             ``{"adds": ImportResult, "removes": ImportResult}``, each key only
             when there was something to send.
+
+        Raises
+        ------
+        TooManyRemovalsError
+            Removals exceed ``max_remove_fraction`` of the members.
+        StalePlanError
+            The account changed since the plan's snapshot.
         """
         from mailtrap_pandas.jobs.imports.run import import_contacts
 
+        if isinstance(max_remove_fraction, bool) or not 0 <= max_remove_fraction <= 1:
+            raise InputError(
+                f"max_remove_fraction must be a number from 0 to 1, not {max_remove_fraction!r}"
+            )
+        if len(self.removes) > max_remove_fraction * self.members:
+            raise TooManyRemovalsError(
+                self.list_id, len(self.removes), self.members, max_remove_fraction
+            )
         out: dict[str, ImportResult] = {}
         if self.empty:
             return out
@@ -639,7 +724,9 @@ def sync_list(
     """Plan the membership changes that make list ``list_id`` hold the frame's emails.
 
     Nothing is sent until :meth:`SyncPlan.apply`. Only the email column is
-    used from the frame; field values and other lists are not touched.
+    used from the frame; field values and other lists are not touched. With
+    ``remove_missing=True``, :meth:`SyncPlan.apply` refuses to remove more than
+    half the list's members unless its ``max_remove_fraction`` says otherwise.
 
     Parameters
     ----------
@@ -694,6 +781,7 @@ def sync_list(
         adds=adds,
         removes=removes,
         unchanged=int(is_member.sum()),
+        members=int(members.sum()),
         rejected=report.failures,
         snapshot_fingerprint=fingerprint(snap),
         _client=client,

@@ -123,6 +123,7 @@ def test_every_command_is_there() -> None:
         "export",
         "events",
         "plan",
+        "sync-list",
     }
     assert expected <= names
 

@@ -11,7 +11,13 @@ import pytest
 import mailtrap_pandas  # noqa: F401  (registers df.mailtrap)
 from mailtrap_pandas.errors import InputError, NotFoundError
 from mailtrap_pandas.jobs.exports import read_export
-from mailtrap_pandas.jobs.hygiene import StalePlanError, fingerprint, plan, sync_list
+from mailtrap_pandas.jobs.hygiene import (
+    StalePlanError,
+    TooManyRemovalsError,
+    fingerprint,
+    plan,
+    sync_list,
+)
 
 FIELDS = [
     {"name": "Age", "data_type": "integer", "merge_tag": "age"},
@@ -318,3 +324,49 @@ def test_empty_sync_apply_sends_nothing(emu: Any, client: Any, account: Any) -> 
     before = client.stats["requests"]
     assert sync.apply(progress=False) == {}
     assert client.stats["requests"] == before
+
+
+# -- sync_list: a guard against emptying a list (issue 10, point 8) ---------------------------
+
+
+def test_empty_member_frame_does_not_empty_the_list(emu: Any, client: Any) -> None:
+    emu.seed(
+        lists=[{"name": "A"}],
+        contacts=[{"email": f"m{i}@example.com", "list_ids": [1]} for i in range(100)],
+    )
+    sync = sync_list(pd.DataFrame({"email": []}), 1, client, remove_missing=True, progress=False)
+    assert sync.members == 100 and len(sync.removes) == 100
+    assert "members=100" in repr(sync)
+    imports = emu.state()["imports"]
+    with pytest.raises(TooManyRemovalsError) as caught:
+        sync.apply(progress=False)
+    err = caught.value
+    assert isinstance(err, InputError)
+    assert (err.removes, err.members, err.max_remove_fraction) == (100, 100, 0.5)
+    message = str(err)
+    assert "refusing to remove 100 of the 100 members of list 1 (100%)" in message
+    assert "max_remove_fraction=1 or more" in message and "nothing was sent" in message
+    assert emu.state()["imports"] == imports  # nothing sent
+    assert len(members(client, 1)) == 100
+
+
+def test_remove_fraction_limit_and_override(emu: Any, client: Any) -> None:
+    emu.seed(
+        lists=[{"name": "A"}],
+        contacts=[{"email": f"m{i}@example.com", "list_ids": [1]} for i in range(10)],
+    )
+    keep = pd.DataFrame({"email": [f"m{i}@example.com" for i in range(5)] + ["new@example.com"]})
+    half = sync_list(keep, 1, client, remove_missing=True, progress=False)
+    assert half.remove_fraction == 0.5  # exactly half: allowed by the default
+    keep3 = keep.iloc[2:]
+    seven = sync_list(keep3, 1, client, remove_missing=True, progress=False)
+    with pytest.raises(TooManyRemovalsError, match=r"7 of the 10 members .*\(70%\).*=0\.7 or more"):
+        seven.apply(progress=False)
+    with pytest.raises(InputError, match="from 0 to 1"):
+        seven.apply(progress=False, max_remove_fraction=1.5)
+    assert len(members(client, 1)) == 10  # neither the adds nor the removes were sent
+    done = seven.apply(progress=False, max_remove_fraction=0.7)
+    assert set(done) == {"adds", "removes"}
+    assert members(client, 1) == ["m2@example.com", "m3@example.com", "m4@example.com"] + [
+        "new@example.com"
+    ]

@@ -83,6 +83,4 @@ class Lists(Resource):
 
 def taken(exc: ValidationError, attribute: str) -> bool:
     """Whether a 422 says ``attribute`` "has already been taken" (a create lost a race)."""
-    return any(
-        e.attribute == attribute and "already been taken" in e.message for e in exc.errors
-    )
+    return any(e.attribute == attribute and "already been taken" in e.message for e in exc.errors)
