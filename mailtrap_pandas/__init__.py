@@ -45,6 +45,13 @@ from mailtrap_pandas.jobs.hygiene import (
 )
 from mailtrap_pandas.jobs.imports.result import ImportResult
 from mailtrap_pandas.jobs.imports.run import import_contacts, to_import_payloads
+from mailtrap_pandas.jobs.removal import (
+    RemovalLimitError,
+    RemovalResult,
+    delete_contacts,
+    resubscribe,
+    unsubscribe,
+)
 from mailtrap_pandas.jobs.validation import build_schema, validate
 
 if "polars" in sys.modules:
@@ -74,6 +81,8 @@ __all__ = [
     "RateBudget",
     "RateLimitError",
     "Reason",
+    "RemovalLimitError",
+    "RemovalResult",
     "ServerError",
     "StalePlanError",
     "SyncPlan",
@@ -84,13 +93,16 @@ __all__ = [
     "Window",
     "__version__",
     "build_schema",
+    "delete_contacts",
     "import_contacts",
     "plan",
     "read_export",
     "read_export_file",
+    "resubscribe",
     "send_events",
     "sync_list",
     "to_import_payloads",
+    "unsubscribe",
     "validate",
 ]
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from mailtrap_pandas.jobs.events import EventsResult
     from mailtrap_pandas.jobs.hygiene import Plan, SyncPlan
     from mailtrap_pandas.jobs.imports.run import ImportResult
+    from mailtrap_pandas.jobs.removal import RemovalResult
 
 
 @pd.api.extensions.register_dataframe_accessor("mailtrap")
@@ -72,6 +73,24 @@ class MailtrapAccessor:
 
         return sync_list(self._df, list_id, client, **kwargs)
 
+    def delete_contacts(self, client: Client | None = None, **kwargs: Any) -> RemovalResult:
+        """Delete the frame's contacts, paced and resumable; see :func:`delete_contacts`."""
+        from mailtrap_pandas.jobs.removal import delete_contacts
+
+        return delete_contacts(self._df, client, **kwargs)
+
+    def unsubscribe(self, client: Client | None = None, **kwargs: Any) -> RemovalResult:
+        """Unsubscribe the frame's contacts, creating none; see :func:`unsubscribe`."""
+        from mailtrap_pandas.jobs.removal import unsubscribe
+
+        return unsubscribe(self._df, client, **kwargs)
+
+    def resubscribe(self, client: Client | None = None, **kwargs: Any) -> RemovalResult:
+        """Resubscribe the frame's contacts, creating none; see :func:`resubscribe`."""
+        from mailtrap_pandas.jobs.removal import resubscribe
+
+        return resubscribe(self._df, client, **kwargs)
+
 
 def _borrow_help() -> None:
     """Give each method the parameters and docs of the function it forwards to.
@@ -84,6 +103,7 @@ def _borrow_help() -> None:
     from mailtrap_pandas.jobs.events import send_events
     from mailtrap_pandas.jobs.hygiene import plan, sync_list
     from mailtrap_pandas.jobs.imports.run import import_contacts, to_import_payloads
+    from mailtrap_pandas.jobs.removal import delete_contacts, resubscribe, unsubscribe
     from mailtrap_pandas.jobs.validation import build_schema, validate
 
     targets: dict[str, Any] = {
@@ -94,6 +114,9 @@ def _borrow_help() -> None:
         "send_events": send_events,
         "plan": plan,
         "sync_list": sync_list,
+        "delete_contacts": delete_contacts,
+        "unsubscribe": unsubscribe,
+        "resubscribe": resubscribe,
     }
     for name, target in targets.items():
         method = getattr(MailtrapAccessor, name)

@@ -17,6 +17,7 @@ The tree::
 Defined beside the code that raises them: ``StalePlanError`` and
 ``TooManyRemovalsError`` (an ``InputError``; hygiene),
 ``ExportParseError`` (an ``InputError``) and ``ExportTimeoutError`` (export),
+``RemovalLimitError`` (an ``InputError``: more rows than ``max_delete``; removal),
 ``InvariantError`` (results; a bug if ever seen).
 
 No message, repr or attribute of these exceptions ever holds the API token:
@@ -99,7 +100,14 @@ class APIError(MailtrapError):
         The parsed JSON body, or the raw text when it was not JSON.
     errors : list of FieldError
         The body's error messages, parsed (never flattened into one string).
+    earlier_attempt_sent : bool
+        True when an earlier attempt of the same call was retried after a 5xx other than
+        503 (which says the request was not handled) or a connection lost after sending:
+        that attempt may have been acted on (a 404 on the retry of a DELETE then means the
+        contact is gone, perhaps by that attempt).
     """
+
+    earlier_attempt_sent: bool = False
 
     def __init__(self, status: int, method: str, url: str, body: Any) -> None:
         self.status = status

@@ -287,6 +287,9 @@ class Client:
         if json is not None or data is not None:
             headers["Content-Type"] = "application/json"
         attempt = 0
+        # Whether an earlier attempt may have been acted on (no answer, or a 5xx but 503): a 404 on
+        # the retry of a DELETE then means "gone, perhaps by us", not "never there".
+        maybe_applied = False
         while True:
             slot, _ = self.budget.reserve()
             self.stats["requests"] += 1
@@ -313,6 +316,7 @@ class Client:
                 if should_retry(
                     policy, None, sent=sent, attempt=attempt, max_retries=self.max_retries
                 ):
+                    maybe_applied = maybe_applied or sent
                     attempt += 1
                     self.stats["retries"] += 1
                     self._sleep(backoff(attempt, rng=self._rng))
@@ -333,6 +337,10 @@ class Client:
                 attempt=attempt,
                 max_retries=self.max_retries,
             ):
+                # 503 says "not handled"; other 5xx (a gateway timeout...) may follow the work.
+                maybe_applied = maybe_applied or (
+                    response.status_code >= 500 and response.status_code != 503
+                )
                 attempt += 1
                 self.stats["retries"] += 1
                 delay = backoff(attempt, rng=self._rng, retry_after=retry_after)
@@ -342,6 +350,7 @@ class Client:
                 else:
                     self._sleep(delay)
                 continue
+            err.earlier_attempt_sent = maybe_applied
             raise err
 
     def download(

@@ -7,6 +7,7 @@ for. All three are this class; nothing else in the package creates a tqdm bar.
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from mailtrap_pandas.api.ratelimit import RateBudget
@@ -103,6 +104,12 @@ class Progress:
         """Show the budget's lower bound on the time the remaining requests take."""
         self._postfix(requests_left)
 
+    def announce(self, text: str) -> None:
+        """Print a line above the bar that stays (and log it): what is about to happen."""
+        self._log.info(text)
+        if self._bar is not None:
+            self._bar.write(text, file=sys.stderr)
+
     def say(self, text: str) -> None:
         """Show (and log) what is happening now."""
         self._log.info(text)
@@ -117,7 +124,7 @@ class Progress:
     def _postfix(self, requests_left: int | None = None) -> None:
         if self._bar is None:
             return
-        info = {"jobs": f"{self.jobs_done}/{self.jobs_total}"}
+        info = {"jobs": f"{self.jobs_done}/{self.jobs_total}"} if self.jobs_total else {}
         if requests_left and self._budget is not None:
             info["paced_eta"] = f"{self._budget.seconds_for(requests_left):.0f}s"
         self._bar.set_postfix(info, refresh=False)

@@ -13,15 +13,20 @@ as uncertain, never as "not sent".
 
 The file holds no token and no contact data except, for 422 rejections, the
 emails the server named. WAL mode and a busy timeout let two processes share
-it. Tables are created by :meth:`Journal._migrate`: ``imports`` (this journal) and
-``event_ledger`` (:class:`EventLedger`, the custom events sent; schema version 2). One file, one
+it. Tables are created by :meth:`Journal._migrate`: ``imports`` (this journal),
+``event_ledger`` (:class:`EventLedger`, the custom events sent; schema version 2) and
+``removal_ledger`` (:class:`RemovalLedger`, the rows of unfinished deletes and
+(un)subscribes, keyed by HMACs, never addresses; schema version 3). One file, one
 connection per process, for every record the package keeps.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
+import secrets
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -33,6 +38,7 @@ __all__ = [
     "EventLedger",
     "Journal",
     "JournalEntry",
+    "RemovalLedger",
     "State",
     "default_path",
     "open_journal",
@@ -75,7 +81,15 @@ CREATE TABLE IF NOT EXISTS event_ledger (
     contact_id TEXT,
     updated_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS removal_ledger (
+    job TEXT NOT NULL,              -- HMAC of (account, verb, every target of the run)
+    key TEXT NOT NULL,              -- HMAC of (account, the contact's email key or id)
+    status TEXT NOT NULL,           -- sending | done | not_found
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (job, key)
+) WITHOUT ROWID;
 """
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -138,7 +152,11 @@ class Journal:
 
     def _migrate(self) -> None:
         self._db.executescript(_SCHEMA)
-        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '2')")
+        self._db.execute(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) "
+            "DO UPDATE SET value = excluded.value WHERE CAST(value AS INTEGER) < ?",
+            (str(SCHEMA_VERSION), SCHEMA_VERSION),
+        )
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -313,3 +331,64 @@ class EventLedger:
     def forget(self, key: str) -> None:
         """Drop a key: the server certainly did not record the event."""
         self._db.execute("DELETE FROM event_ledger WHERE key = ?", (key,))
+
+
+class RemovalLedger:
+    """The removal table of a journal file: which targets of an unfinished run are settled.
+
+    Deletes and (un)subscribes are idempotent, so the ledger only saves requests and keeps
+    outcomes honest across a crash: a row is ``sending`` before its request and ``done`` or
+    ``not_found`` after. Nothing in it names a contact: keys are HMAC-SHA256 digests under a
+    random secret kept in this file's ``meta`` table (whoever holds the file and a candidate
+    address can test it; nobody can read an address out of it). A run that settles every
+    row drops its rows (:meth:`finish`), so the table holds only unfinished work.
+    """
+
+    def __init__(self, journal: Journal) -> None:
+        self._db = journal._db
+        self._secret = self._load_secret()
+
+    def _load_secret(self) -> bytes:
+        # INSERT OR IGNORE then read: two processes creating it at once agree on one value.
+        self._db.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('removal_secret', ?)",
+            (secrets.token_hex(32),),
+        )
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'removal_secret'").fetchone()
+        return bytes.fromhex(str(row[0]))
+
+    def digest(self, *parts: str) -> str:
+        """The keyed hash of ``parts`` (joined by newlines), as hex."""
+        message = "\n".join(parts).encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+
+    def statuses(self, job: str) -> dict[str, str]:
+        """Every key of ``job`` recorded so far -> its status."""
+        rows = self._db.execute(
+            "SELECT key, status FROM removal_ledger WHERE job = ?", (job,)
+        ).fetchall()
+        return {str(r[0]): str(r[1]) for r in rows}
+
+    def mark(self, job: str, key: str, status: str) -> None:
+        """Write one row's status (committed before the call returns)."""
+        self._db.execute(
+            "INSERT INTO removal_ledger (job, key, status, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(job, key) DO UPDATE SET status = excluded.status, "
+            "updated_at = excluded.updated_at",
+            (job, key, status, time.time()),
+        )
+
+    def forget(self, job: str, key: str) -> None:
+        """Drop one row: its request certainly did not reach the server."""
+        self._db.execute("DELETE FROM removal_ledger WHERE job = ? AND key = ?", (job, key))
+
+    def finish(self, job: str) -> None:
+        """Drop a settled run's rows: a later run of the same targets starts afresh."""
+        self._db.execute("DELETE FROM removal_ledger WHERE job = ?", (job,))
+
+    def count(self, job: str | None = None) -> int:
+        """Rows recorded (for ``job``, if given)."""
+        if job is None:
+            return int(self._db.execute("SELECT count(*) FROM removal_ledger").fetchone()[0])
+        query = "SELECT count(*) FROM removal_ledger WHERE job = ?"
+        return int(self._db.execute(query, (job,)).fetchone()[0])

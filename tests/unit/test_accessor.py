@@ -16,6 +16,9 @@ FORWARDS = {
     "send_events": mtp.send_events,
     "plan": mtp.plan,
     "sync_list": mtp.sync_list,
+    "delete_contacts": mtp.delete_contacts,
+    "unsubscribe": mtp.unsubscribe,
+    "resubscribe": mtp.resubscribe,
 }
 
 

@@ -88,6 +88,18 @@ class Contacts(Resource):
         data = self._client.request("PATCH", path, json={"contact": body})
         return Upserted(str(data.get("action", "updated")), cast(Contact, data["data"]))
 
+    def set_unsubscribed(self, id_or_email: str, unsubscribed: bool) -> Contact:
+        """Unsubscribe (True) or resubscribe (False) an existing contact; create nothing.
+
+        ``PATCH {P}/contacts/{id or email}`` with only ``unsubscribed`` in the body (no
+        ``email``, as the official SDK sends it). Given a contact's UUID, an unknown
+        contact is a 404; given an email, PATCH is an upsert and would create one, so the
+        package's bulk verbs always pass a UUID.
+        """
+        body = {"contact": {"unsubscribed": bool(unsubscribed)}}
+        data = self._client.request("PATCH", self._client.contacts_path(id_or_email), json=body)
+        return cast(Contact, data["data"])
+
     def delete(self, id_or_email: str) -> None:
         """Delete a contact (204)."""
         self._client.request("DELETE", self._client.contacts_path(id_or_email))
