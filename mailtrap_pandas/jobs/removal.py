@@ -232,7 +232,12 @@ class Removal:
     def _eta_text(self, n: int, seconds: float) -> str:
         budget = self.client.budget
         limits = ", ".join(f"{w.limit}/{w.period:g}s per {w.scope}" for w in budget.windows)
-        pace = f"at least {_duration(seconds)} at {limits}" if limits else "not paced"
+        if not limits:
+            pace = "not paced"
+        elif seconds < 1:
+            pace = f"within the rate limit ({limits}): no waiting"
+        else:
+            pace = f"at least {_duration(seconds)} at {limits}"
         head = "dry run, nothing sent: " if self.dry_run else ""
         return f"{head}{self.verb}: {n:,} contacts, one request each; {pace}"
 
