@@ -38,7 +38,19 @@ __all__ = ["PolarsMailtrap", "PolarsResult"]
 
 #: Result frames (and methods returning frames) indexed by the caller's row labels.
 _ROW_INDEXED = frozenset(
-    {"valid", "rejected", "skipped", "failed", "uncertain", "rows", "adds", "retry_frame"}
+    {
+        "valid",
+        "rejected",
+        "skipped",
+        "failed",
+        "uncertain",
+        "rows",
+        "adds",
+        "retry_frame",
+        "done",
+        "not_found",
+        "planned",
+    }
 )
 
 
@@ -145,6 +157,24 @@ class PolarsMailtrap:
         from mailtrap_pandas.jobs.hygiene import sync_list
 
         return PolarsResult(sync_list(self._pandas(), list_id, client, **kwargs))
+
+    def delete_contacts(self, client: Client | None = None, **kwargs: Any) -> Any:
+        """Delete the frame's contacts (streamed), paced, resumable; see :func:`delete_contacts`."""
+        from mailtrap_pandas.jobs.removal import delete_contacts
+
+        return PolarsResult(delete_contacts(self._df, client, **kwargs))
+
+    def unsubscribe(self, client: Client | None = None, **kwargs: Any) -> Any:
+        """Unsubscribe the frame's contacts, creating none; see :func:`unsubscribe`."""
+        from mailtrap_pandas.jobs.removal import unsubscribe
+
+        return PolarsResult(unsubscribe(self._df, client, **kwargs))
+
+    def resubscribe(self, client: Client | None = None, **kwargs: Any) -> Any:
+        """Resubscribe the frame's contacts, creating none; see :func:`resubscribe`."""
+        from mailtrap_pandas.jobs.removal import resubscribe
+
+        return PolarsResult(resubscribe(self._df, client, **kwargs))
 
     def sync(self, client: Client | None = None, **kwargs: Any) -> Any:
         """Send only the rows the account does not hold yet (streamed like an import)."""

@@ -192,6 +192,17 @@ def test_a_parquet_file_is_streamed(emu: Any, client: Any, account: Any, tmp_pat
     assert result.done.index.tolist() == list(range(7)) and emu.state()["contacts"] == N - 7
 
 
+def test_a_polars_frame_gets_polars_outcomes(emu: Any, client: Any, account: Any) -> None:
+    pl = pytest.importorskip("polars")
+    import mailtrap_pandas.polars  # noqa: F401  (registers pl.DataFrame.mailtrap)
+
+    frame = pl.DataFrame({"email": [email(5), "ghost@example.com", "nope"]})
+    result = frame.mailtrap.delete_contacts(client, journal=False, progress=False)
+    assert isinstance(result.done, pl.DataFrame) and result.done["row"].to_list() == [0]
+    assert result.not_found["row"].to_list() == [1] and result.failed["row"].to_list() == [2]
+    assert result.pandas.requests == 2 and emu.state()["contacts"] == N - 1
+
+
 # -- crash and resume -------------------------------------------------------------------------
 
 CHILD = r"""
