@@ -538,6 +538,13 @@ def validate(
 @click.option("--journal", type=click.Path(dir_okay=False), help="Journal file (resume).")
 @click.option("--no-journal", is_flag=True, help="Do not keep a journal.")
 @click.option("--no-wait", is_flag=True, help="Return once every chunk is submitted.")
+@click.option(
+    "--retry-failed-jobs",
+    type=click.IntRange(0),
+    default=1,
+    show_default=True,
+    help="Send a chunk whose import job failed again, up to N times (0: never).",
+)
 @click.option("--dry-run", is_flag=True, help="Print the request bodies' sizes; send nothing.")
 @click.option(
     "-o",
@@ -559,6 +566,7 @@ def import_(
     journal: str | None,
     no_journal: bool,
     no_wait: bool,
+    retry_failed_jobs: int,
     dry_run: bool,
     rejected: Path | None,
 ) -> None:
@@ -611,7 +619,13 @@ def import_(
     journal_arg: Any = False if no_journal else (journal if journal else True)
     common["mode"] = mode  # click checked the choice
     result = import_contacts(
-        df, client, journal=journal_arg, progress=settings.progress, wait=not no_wait, **common
+        df,
+        client,
+        journal=journal_arg,
+        progress=settings.progress,
+        wait=not no_wait,
+        retry_failed_jobs=retry_failed_jobs,
+        **common,
     )
     text = repr(result) + _problems_text(result.rejected, "rejected rows")
     if rejected is not None:

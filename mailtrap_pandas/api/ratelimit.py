@@ -8,7 +8,8 @@ A :class:`RateBudget` holds sliding windows; :meth:`RateBudget.acquire` blocks
 until every window has room and then records the request. Budgets are shared
 through a process-wide registry keyed by (base URL, account) and (base URL,
 token digest), so two ``Client`` objects in one notebook draw from the same
-pool, as the server counts them.
+pool, as the server counts them; with a rate file (:class:`SharedSlots`),
+several processes share the windows and the pause after a 429.
 """
 
 from __future__ import annotations
@@ -95,7 +96,9 @@ class SharedSlots:
 
     Each request takes one row per window key inside an ``IMMEDIATE``
     transaction (a file lock), after checking every window has room. Times are
-    wall-clock seconds: processes share no monotonic clock.
+    wall-clock seconds: processes share no monotonic clock. A 429 pause is a row
+    of ``pauses`` (key -> until): every process checks it in the same
+    transaction, so one process's 429 holds back the others too.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -106,10 +109,21 @@ class SharedSlots:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS slots (key TEXT NOT NULL, t REAL NOT NULL)")
         self._db.execute("CREATE INDEX IF NOT EXISTS slots_key_t ON slots (key, t)")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS pauses (key TEXT PRIMARY KEY, until REAL NOT NULL)"
+        )
         self._lock = threading.Lock()
 
-    def take(self, windows: Sequence[tuple[str, Window]], now: float) -> tuple[float, list[int]]:
-        """Take a slot in every window, or return how long to wait first (and no slot)."""
+    def take(
+        self,
+        windows: Sequence[tuple[str, Window]],
+        now: float,
+        pause_keys: Sequence[str] = (),
+    ) -> tuple[float, list[int]]:
+        """Take a slot in every window, or return how long to wait first (and no slot).
+
+        ``pause_keys``: the 429 pauses (see :meth:`pause`) this request must respect.
+        """
         with self._lock:
             db = self._db
             db.execute("BEGIN IMMEDIATE")
@@ -117,6 +131,10 @@ class SharedSlots:
                 longest = max(w.period for _, w in windows)
                 db.execute("DELETE FROM slots WHERE t <= ?", (now - longest,))
                 wait = 0.0
+                for key in pause_keys:
+                    row = db.execute("SELECT until FROM pauses WHERE key = ?", (key,)).fetchone()
+                    if row is not None:
+                        wait = max(wait, float(row[0]) - now)
                 for key, w in windows:
                     stamps = [
                         row[0]
@@ -139,6 +157,15 @@ class SharedSlots:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
+
+    def pause(self, keys: Sequence[str], until: float) -> None:
+        """After a 429: no process sharing this file sends under ``keys`` before ``until``."""
+        with self._lock:
+            self._db.executemany(
+                "INSERT INTO pauses (key, until) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET until = MAX(until, excluded.until)",
+                [(key, until) for key in keys],
+            )
 
     def settle(self, ids: Sequence[int], now: float) -> None:
         """Re-stamp a request's slots when its response arrives (see RateBudget.settle)."""
@@ -205,6 +232,8 @@ class RateBudget:
                 self._logs.append(_REGISTRY.setdefault(key, _Log(w)))
         self._file = SharedSlots(shared_file) if shared_file and self.windows else None
         self._file_windows = keys
+        # The server's 429 is about the account or the token, whatever limits we configured.
+        self._pause_keys = (f"{base_url}|account|{account_id}", f"{base_url}|token|{digest}")
         # A 429 pause must hold even when no window is configured (pacing off).
         self._blocked_until = 0.0
         self.requests = 0
@@ -246,7 +275,7 @@ class RateBudget:
                 self._sleep(pause)
                 waited += pause
                 continue
-            wait, ids = self._file.take(self._file_windows, time.time())
+            wait, ids = self._file.take(self._file_windows, time.time(), self._pause_keys)
             if not ids:
                 self._sleep(wait)
                 waited += wait
@@ -271,12 +300,18 @@ class RateBudget:
             slot[0] = max(slot[0], self._clock())
 
     def penalize(self, seconds: float) -> None:
-        """After a 429: send nothing more on any window for ``seconds``."""
+        """After a 429: send nothing more on any window for ``seconds``.
+
+        With a shared file, the pause is written there too: every process sharing
+        the file waits, not only this one.
+        """
         with self._lock:
             until = self._clock() + seconds
             self._blocked_until = max(self._blocked_until, until)
             for log in self._logs:
                 log.blocked_until = max(log.blocked_until, until)
+        if self._file is not None:
+            self._file.pause(self._pause_keys, time.time() + seconds)
 
     def seconds_for(self, n_requests: int) -> float:
         """Lower bound of the time ``n_requests`` more requests need under this budget.

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from mailtrap_pandas.emulator import Emulator
+from mailtrap_pandas.errors import InputError
 from mailtrap_pandas.jobs.imports.run import import_contacts, to_import_payloads
 
 FIELDS = [
@@ -123,10 +124,49 @@ def test_dropped_connection_never_imports_twice(emu: Any, drop: Any) -> None:
     assert statuses <= {"finished", "verified", "not_found"}
 
 
+def test_failed_job_is_resubmitted_150k_rows_all_arrive(emu: Any) -> None:
+    """One failed job in a 150,000-row import: its chunk is sent again, nothing is missing."""
+    emu.add_fault(**{"import": "fail", "times": 1})
+    df = contacts(150_000)
+    result = run(emu, df, chunk_size=50_000)
+    assert result.ok and len(result.imported_index) == 150_000
+    state = emu.state()
+    assert state["contacts"] == 150_000
+    assert state["imports_accepted"] == 4  # 3 chunks + the failed one once more
+    assert result.jobs["resubmits"].tolist() == [1, 0, 0]
+    assert set(result.jobs["status"]) == {"finished"}
+    assert result.created == 150_000
+
+
+def test_second_failure_rejects_only_that_chunk(emu: Any) -> None:
+    # Jobs fail as they are created: the 3 first submissions and chunk 0's resubmission.
+    emu.add_fault(**{"import": "fail", "times": 4})
+    df = contacts(3000)
+    result = run(emu, df)
+    rejected = result.rejected
+    assert set(rejected["reason"]) == {"import_failed"}
+    assert sorted(rejected.index) == list(range(1000))  # chunk 0 failed twice
+    assert len(result.imported_index) == 2000 and emu.state()["contacts"] == 2000
+    assert emu.state()["imports_accepted"] == 6
+    assert result.jobs["resubmits"].tolist() == [1, 1, 1]
+    assert len(result.retry_frame()) == 1000
+
+
+def test_retry_failed_jobs_two_and_bad_values(emu: Any) -> None:
+    emu.add_fault(**{"import": "fail", "times": 2})
+    df = contacts(1000)
+    result = run(emu, df, retry_failed_jobs=2)
+    assert result.ok and result.jobs["resubmits"].tolist() == [2]
+    assert emu.state()["contacts"] == 1000
+    for bad in (-1, 1.5, True, "1"):
+        with pytest.raises(InputError, match="retry_failed_jobs"):
+            run(emu, df, retry_failed_jobs=bad)
+
+
 def test_failed_job_rejects_its_rows_then_rerun_resubmits(emu: Any, tmp_path: Path) -> None:
     emu.add_fault(**{"import": "fail", "times": 1})
     df = contacts(2000)
-    first = run(emu, df, journal=tmp_path / "j.sqlite")
+    first = run(emu, df, journal=tmp_path / "j.sqlite", retry_failed_jobs=0)
     assert set(first.rejected["reason"]) == {"import_failed"}
     assert len(first.retry_frame()) == 1000
     again = run(emu, df, journal=tmp_path / "j.sqlite")

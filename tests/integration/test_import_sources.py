@@ -232,12 +232,12 @@ def test_rerun_with_journal_submits_nothing(emu: Any, tmp_path: Path, kind: str)
 
 
 def test_resume_stream_after_a_failed_job(emu: Any, tmp_path: Path) -> None:
-    """A failed job's rows are rejected; the re-run resubmits only that chunk."""
+    """Without resubmission a failed job's rows are rejected; the re-run resubmits that chunk."""
     df = contacts(2100)
     path = write_parquet(df, tmp_path / "c.parquet")
     journal = tmp_path / "journal.sqlite"
     emu.add_fault(**{"import": "fail", "times": 1})
-    first = run(emu, path, journal=journal)
+    first = run(emu, path, journal=journal, retry_failed_jobs=0)
     first.check_invariant(df.index)
     assert set(first.rejected["reason"]) == {"import_failed"}
     assert emu.state()["imports_accepted"] == 3
@@ -245,3 +245,14 @@ def test_resume_stream_after_a_failed_job(emu: Any, tmp_path: Path) -> None:
     again.check_invariant(df.index)
     assert again.ok and len(again.imported_index) == 2100
     assert emu.state()["imports_accepted"] == 4
+
+
+def test_stream_failed_job_is_resubmitted_in_the_same_run(emu: Any, tmp_path: Path) -> None:
+    df = contacts(2100)
+    path = write_parquet(df, tmp_path / "c.parquet")
+    emu.add_fault(**{"import": "fail", "times": 1})
+    result = run(emu, path)
+    result.check_invariant(df.index)
+    assert result.ok and len(result.imported_index) == 2100
+    assert emu.state()["imports_accepted"] == 4 and emu.state()["contacts"] == 2100
+    assert int(result.jobs["resubmits"].sum()) == 1

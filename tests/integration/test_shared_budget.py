@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -32,6 +33,64 @@ def test_two_processes_share_one_budget(tmp_path: Path) -> None:
         assert emu.state()["responses"].get("429", 0) == 0
         assert emu.state()["responses"]["200"] == 24
     assert elapsed >= 3.5  # 24 requests at 8 per 2 s, between both processes
+
+
+# The process that meets the 429 storm: it retries after the server's Retry-After.
+HIT = """
+import sys
+from mailtrap_pandas import Client, Window
+url, token, account, path = sys.argv[1:5]
+client = Client(token, account_id=account, base_url=url, rate_limit=[Window(100, 10.0)],
+                rate_limit_file=path, max_retries=5)
+client.lists.list()
+"""
+# The other process: it starts sending only once the storm has begun (the go file), on
+# another endpoint the storm does not target, and reports how long its budget held it back.
+OTHER = """
+import json, os, sys, time
+from mailtrap_pandas import Client, Window
+url, token, account, path, go = sys.argv[1:6]
+client = Client(token, account_id=account, base_url=url, rate_limit=[Window(100, 10.0)],
+                rate_limit_file=path, max_retries=0)  # a 429 would raise: exit code 1
+while not os.path.exists(go):
+    time.sleep(0.02)
+client.fields.list()
+print(json.dumps({"waited": client.budget.waited}))
+"""
+
+
+def test_a_429_pauses_every_process_sharing_the_rate_file(tmp_path: Path) -> None:
+    rate_file, go = tmp_path / "rate.sqlite", tmp_path / "go"
+    with Emulator(rate_limit=None) as emu:
+        # The storm: two 429s in a row on the lists, each asking for 3 s of quiet.
+        emu.add_fault(method="GET", path="/lists", status=429, retry_after=3, times=2)
+        args = [emu.url, emu.token, str(emu.account_id), str(rate_file)]
+        other = subprocess.Popen(
+            [sys.executable, "-c", OTHER, *args, str(go)], stdout=subprocess.PIPE, text=True
+        )
+        hit = subprocess.Popen([sys.executable, "-c", HIT, *args])
+        while emu.state()["responses"].get("429", 0) == 0:
+            assert hit.poll() is None, "the first process ended before the storm"
+            time.sleep(0.02)
+        go.touch()  # the storm has begun: the pause is in the rate file
+        assert hit.wait(timeout=120) == 0
+        out, _ = other.communicate(timeout=120)
+        assert other.returncode == 0  # no 429 for the process the storm never touched
+        responses = emu.state()["responses"]
+    assert responses.get("429", 0) == 2 and responses["200"] == 2
+    # It sent nothing while the pause held; per-process pauses would have let it go at once.
+    assert json.loads(out)["waited"] >= 1.0
+
+
+def test_pause_is_shared_through_the_file(tmp_path: Path) -> None:
+    one, two = SharedSlots(tmp_path / "r.sqlite"), SharedSlots(tmp_path / "r.sqlite")
+    window = [("k", Window(100, 10.0))]
+    two.pause(["acct"], 105.0)
+    assert one.take(window, 100.0, ["acct"]) == (5.0, [])
+    assert one.take(window, 100.0, ["other"])[0] == 0.0  # another account is not paused
+    one.pause(["acct"], 103.0)  # a shorter pause never shortens a longer one
+    assert one.take(window, 104.0, ["acct"]) == (1.0, [])
+    assert two.take(window, 105.0, ["acct"])[0] == 0.0
 
 
 def test_slots_wait_when_full_and_free_up(tmp_path: Path) -> None:

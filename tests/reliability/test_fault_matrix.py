@@ -216,6 +216,7 @@ class Case:
     accepted: int = 3
     storm_429s: int = 0
     max_retries: int = 6
+    retry_failed_jobs: int = 1
     job_statuses: frozenset[str] = field(default_factory=lambda: frozenset({"finished"}))
 
 
@@ -281,9 +282,17 @@ CASES = [
         "failed_job",
         "first import job ends 'failed'",
         ({"import": "fail", "times": 1},),
+        # The failed job was accepted (and changed nothing); its chunk is sent once more.
+        accepted=4,
+    ),
+    Case(
+        "failed_job_no_resubmit",
+        "first import job ends 'failed', retry_failed_jobs=0",
+        ({"import": "fail", "times": 1},),
         first="partial",
         reason="import_failed",
-        # The failed job was accepted (and changed nothing); the re-run resubmits only it.
+        retry_failed_jobs=0,
+        # The re-run resubmits only the failed chunk.
         accepted=4,
     ),
     Case("slow_jobs", "job_delay_s=0.3 per stage", ({"job_delay_s": 0.3},)),
@@ -299,25 +308,26 @@ def test_fault_case(
         emu.add_fault(**spec)
     client = emu.client(max_retries=case.max_retries, rng=random.Random(0))
     journal = tmp_path / "journal.sqlite"
+    fast = {**FAST, "retry_failed_jobs": case.retry_failed_jobs}
     runs = 1
     if case.first == "raises":
         with pytest.raises(MailtrapError) as info:
-            import_contacts(data.df, client, journal=journal, **FAST)
+            import_contacts(data.df, client, journal=journal, **fast)
         # A clear API error, never a broken invariant or an internal exception.
         assert not isinstance(info.value, InvariantError)
         assert emu.state()["imports_accepted"] == case.accepted  # all submitted once
         first_note = type(info.value).__name__
-        result = import_contacts(data.df, client, journal=journal, **FAST)
+        result = import_contacts(data.df, client, journal=journal, **fast)
         runs = 2
     else:
-        result = import_contacts(data.df, client, journal=journal, **FAST)
+        result = import_contacts(data.df, client, journal=journal, **fast)
         first_note = f"{result.rejected.index.nunique()} rejected"
         if case.first == "partial":
             chunk_rows = result.rejected[result.rejected["reason"] == case.reason]
             assert len(chunk_rows) == CHUNK and chunk_rows.index.is_unique
             check_rows(result, data, extra_rejected=CHUNK)
             assert len(result.retry_frame()) == CHUNK + len(data.rejected)
-            result = import_contacts(data.df, client, journal=journal, **FAST)
+            result = import_contacts(data.df, client, journal=journal, **fast)
             runs = 2
     check_rows(result, data)
     assert set(result.jobs["status"].astype(str)) == set(case.job_statuses)

@@ -31,3 +31,5 @@ class Job:
     finished_at: float | None = None
     body: bytes | None = None  # kept only while the outcome is uncertain
     from_journal: bool = False  # submitted by an earlier run; not sent again
+    spooled: tuple[int, int] | None = None  # where the body waits in the Spool, until final
+    resubmits: int = 0  # times this chunk was sent again after its job failed

@@ -41,6 +41,7 @@ JOB_COLUMNS = [
     "finished_at",
     "seconds",
     "from_journal",
+    "resubmits",
 ]
 
 
@@ -80,7 +81,8 @@ class ImportResult:
     jobs : pandas.DataFrame
         One row per import request: ``chunk``, ``rows``, ``import_id``,
         ``status``, ``created``, ``updated``, ``over_limit``, ``submitted_at``,
-        ``finished_at``, ``seconds``.
+        ``finished_at``, ``seconds``, ``from_journal``, ``resubmits`` (times the
+        chunk was sent again after its job failed; ``import_id`` is the last job).
     duplicates : pandas.DataFrame
         ``row``, ``email``, ``kept_row``: rows dropped because a later (or,
         with ``dedupe="first"``, earlier) row has the same email.
@@ -404,12 +406,13 @@ def _jobs_frame(jobs: Sequence[Job]) -> pd.DataFrame:
                 if j.finished_at and j.submitted_at
                 else None,
                 "from_journal": j.from_journal,
+                "resubmits": j.resubmits,
             }
             for j in jobs
         ],
         columns=JOB_COLUMNS,
     )
-    for col in ("chunk", "rows", "import_id", "created", "updated", "over_limit"):
+    for col in ("chunk", "rows", "import_id", "created", "updated", "over_limit", "resubmits"):
         out[col] = out[col].astype("Int64")
     out["status"] = out["status"].astype("string")
     out["seconds"] = out["seconds"].astype("Float64")

@@ -85,6 +85,7 @@ def import_contacts(
     max_poll_interval: float = 30.0,
     fields: Sequence[Mapping[str, Any]] | None = None,
     mode: Mode = "upsert",
+    retry_failed_jobs: int = 1,
 ) -> ImportResult:
     """Validate, chunk and bulk-import contacts; every input row is accounted for.
 
@@ -135,6 +136,10 @@ def import_contacts(
         created by someone else after it was taken is not seen, and on a re-run
         of ``"create_only"`` the rows an earlier run created are skipped as
         ``exists`` (nothing is sent twice).
+    retry_failed_jobs : int
+        How many times a chunk whose import job ends ``failed`` is sent again
+        (imports are upserts, so this is safe); its rows are rejected with
+        reason ``"import_failed"`` only after that. ``0``: never resend.
 
     Returns
     -------
@@ -152,6 +157,12 @@ def import_contacts(
     """
     if mode not in MODES:
         raise InputError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
+    if (
+        isinstance(retry_failed_jobs, bool)
+        or not isinstance(retry_failed_jobs, int)
+        or retry_failed_jobs < 0
+    ):
+        raise InputError(f"retry_failed_jobs must be an integer >= 0; got {retry_failed_jobs!r}")
     start = client.stats["requests"] if client is not None else 0
     client, specs, size = _prepare(client, fields, chunk_size)
     _check_lists(client, list_ids, exclude_list_ids)
@@ -182,6 +193,7 @@ def import_contacts(
         progress=bar,
         poll_interval=poll_interval,
         max_poll_interval=max_poll_interval,
+        retry_failed_jobs=retry_failed_jobs,
     )
     kept = source if isinstance(source, pd.DataFrame) else None
 
@@ -206,12 +218,14 @@ def import_contacts(
                 since = client.stats["requests"]
                 sub.poll()
                 resolve_uncertain(sub)
+                sub.spool.close()
                 return result(since)
 
             early._finish = finish
             return early
         sub.poll()
         resolve_uncertain(sub)
+        sub.spool.close()
         return result(start)
     finally:
         bar.close()

@@ -20,9 +20,13 @@ Decisions (also in the README):
   polled, with exponential back-off from ``poll_interval`` (1 s) up to ``max_poll_interval``
   (30 s); when it finishes the next one is polled at once. A K-chunk import costs about K
   submits + K polls + a few back-off polls.
-- **Failed job** (``status == "failed"``): its rows are rejected with reason
-  ``"import_failed"``; it is not resubmitted in the same run. ``retry_frame()`` gives the rows
-  back, and running the same call again resubmits a failed chunk.
+- **Failed job** (``status == "failed"``): imports are upserts, so sending the same body
+  again is safe. The chunk is resubmitted at once, as a new job, up to ``retry_failed_jobs``
+  times (default 1; 0 = never); only a further failure rejects its rows with reason
+  ``"import_failed"``. Bodies wait for that in a :class:`~.spool.Spool` (an unlinked ``0600``
+  temporary file), not in memory. ``retry_frame()`` gives rejected rows back, and running the
+  same call again resubmits a failed chunk. (Events are never resubmitted: see
+  :mod:`mailtrap_pandas.jobs.events`.)
 - **dedupe="last" across a stream**: a chunk holding an email of an earlier chunk is submitted
   only once the job holding the earlier row has finished, so the last row wins; the earlier
   row is then reported in ``duplicates``.
@@ -54,6 +58,7 @@ from mailtrap_pandas.jobs.imports.job import FINAL_STATUSES, Job
 from mailtrap_pandas.jobs.imports.outcomes import Outcomes
 from mailtrap_pandas.jobs.imports.planner import Planner
 from mailtrap_pandas.jobs.imports.seen import email_hashes
+from mailtrap_pandas.jobs.imports.spool import Spool
 from mailtrap_pandas.jobs.progress import Progress
 from mailtrap_pandas.jobs.store import Journal
 
@@ -71,8 +76,10 @@ class Submitter:
     progress: Progress
     poll_interval: float
     max_poll_interval: float
+    retry_failed_jobs: int = 1
     sleep: Callable[[float], None] = time.sleep
     jobs: list[Job] = field(default_factory=list)
+    spool: Spool = field(default_factory=Spool)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -96,7 +103,7 @@ class Submitter:
                 entry.over_limit,
             )
             job.submitted_at, job.finished_at = entry.submitted_at, entry.finished_at
-            self._add(job)
+            self._add(job, chunk.body)
             return
         if entry is not None and entry.state in ("submitting", "uncertain"):
             # A crash or a dropped connection after sending: resolved by an export at the end.
@@ -136,9 +143,11 @@ class Submitter:
         self.journal.submitted(
             base, account, chunk.sha256, import_id=job.import_id, status=job.status
         )
-        self._add(job)
+        self._add(job, chunk.body)
 
-    def _add(self, job: Job) -> None:
+    def _add(self, job: Job, body: bytes | None = None) -> None:
+        if body is not None and self.retry_failed_jobs > 0 and job.status not in FINAL_STATUSES:
+            job.spooled = self.spool.put(body)
         self.jobs.append(job)
         self.progress.submitted(len(job.index))
         if job.status in FINAL_STATUSES:
@@ -216,6 +225,8 @@ class Submitter:
                     self.progress.waiting(2 * len(pending))
                     return None
                 self._finished(job, data)  # the next job may be done too: ask at once
+                if job.status == "failed" and job.resubmits < self.retry_failed_jobs:
+                    self._resubmit(job)
 
         wait_until(
             step,
@@ -241,3 +252,45 @@ class Submitter:
             over_limit=job.over_limit,
         )
         self.progress.finished()
+
+    def _resubmit(self, job: Job) -> None:
+        """Send a failed job's body again, as a new job (an upsert of the same rows)."""
+        assert job.spooled is not None
+        body = self.spool.get(job.spooled)
+        base, account = self.key
+        job.resubmits += 1
+        self.progress.say(
+            f"import {job.import_id} failed: sending chunk {job.chunk} again "
+            f"({job.resubmits}/{self.retry_failed_jobs})"
+        )
+        self.journal.begin(base, account, job.sha256, chunk=job.chunk, rows=len(job.index))
+        job.submitted_at, job.finished_at = time.time(), None
+        job.created = job.updated = job.over_limit = None
+        try:
+            answer = self.client.imports.create(body)
+        except TransportError as exc:
+            if exc.sent:
+                # As for a first submission: one export settles it at the end.
+                self.journal.uncertain(base, account, job.sha256)
+                job.status, job.body = "uncertain", body
+                self.progress.finished(-1)
+                return
+            self._still_failed(job)
+            return
+        except (AuthenticationError, PermissionDeniedError, NotFoundError):
+            self._still_failed(job)
+            raise
+        except MailtrapError:
+            # A 422, 5xx or 429 after retries: the server took nothing; the rows stay failed.
+            self._still_failed(job)
+            return
+        job.import_id, job.status = int(answer["id"]), str(answer.get("status", "created"))
+        self.journal.submitted(
+            base, account, job.sha256, import_id=job.import_id, status=job.status
+        )
+        self.progress.finished(-1)  # counted again when the new job ends
+
+    def _still_failed(self, job: Job) -> None:
+        base, account = self.key
+        job.status, job.finished_at = "failed", time.time()
+        self.journal.finished(base, account, job.sha256, state="failed", status="failed")
