@@ -36,6 +36,7 @@ from mailtrap_pandas.errors import (
     TransportError,
     error_from_response,
 )
+from mailtrap_pandas.private import private_file
 
 if TYPE_CHECKING:
     from mailtrap_pandas.api.resources.accounts import Accounts
@@ -487,7 +488,8 @@ def download(
                     raise error_from_response(
                         response.status_code, "GET", url, _decode(response, strict=False)
                     )
-                with dest.open("wb") as out:
+                # A contact list: 0600 before the first byte, whatever the umask.
+                with private_file(dest).open("wb") as out:
                     for block in response.iter_content(chunk_size):
                         out.write(block)
             return dest

@@ -22,8 +22,9 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
+
+from mailtrap_pandas.private import private_file
 
 __all__ = ["DEFAULT_LIMITS", "RateBudget", "SharedSlots", "Window", "parse_rate_limit"]
 
@@ -102,7 +103,7 @@ class SharedSlots:
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)  # 0600 (and so its -wal/-shm) before SQLite opens it
         self._db = sqlite3.connect(
             str(path), timeout=60, isolation_level=None, check_same_thread=False
         )

@@ -11,12 +11,21 @@ committed transaction, so a SIGKILL can only lose the gap between the POST
 and the write after it: a ``submitting`` row found on the next run is treated
 as uncertain, never as "not sent".
 
-The file holds no token and no contact data except, for 422 rejections, the
-emails the server named. WAL mode and a busy timeout let two processes share
-it. Tables are created by :meth:`Journal._migrate`: ``imports`` (this journal),
-``event_ledger`` (:class:`EventLedger`, the custom events sent; schema version 2) and
-``removal_ledger`` (:class:`RemovalLedger`, the rows of unfinished deletes and
-(un)subscribes, keyed by HMACs, never addresses; schema version 3). One file, one
+The file holds no token and no plain email address. Where a record only has to
+*recognize* an email or a contact (the events ledger, the emails a 422 named, the removal
+ledger), it keeps a keyed hash: HMAC-SHA256 under a random secret made for this file alone
+and kept in its ``meta`` table (:meth:`Journal.digest`, :meth:`Journal.email_hashes`), so the
+file cannot be matched against a list of addresses without that secret. The file is created
+``0600`` (its ``-wal``/``-shm`` too) and the default folder ``~/.cache/mailtrap-pandas``
+``0700`` (:mod:`mailtrap_pandas.private`): a table added to this file by another feature gets
+the same protection, and should use :meth:`Journal.digest` for anything naming a contact.
+
+WAL mode and a busy timeout let two processes share it. Tables are created by
+:meth:`Journal._migrate`: ``imports`` (this journal), ``event_ledger`` (:class:`EventLedger`,
+the custom events sent) and ``removal_ledger`` (:class:`RemovalLedger`, the rows of
+unfinished deletes and (un)subscribes). Schema version 4; a file of an earlier version (plain
+emails in the events ledger and in 422 details) is rewritten to hashes when first opened,
+with ``secure_delete`` so the plain text does not linger in free pages. One file, one
 connection per process, for every record the package keeps.
 """
 
@@ -29,12 +38,20 @@ import os
 import secrets
 import sqlite3
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import pandas as pd
+
+from mailtrap_pandas.frames.normalize import email_key
+from mailtrap_pandas.private import private_dir, private_file
+
 __all__ = [
     "ENV",
+    "SCHEMA_VERSION",
+    "cache_dir",
     "EventLedger",
     "Journal",
     "JournalEntry",
@@ -51,6 +68,8 @@ State = Literal[
 ]
 #: States after which the chunk's content is on the server (or known to be).
 DONE_STATES = ("finished", "verified")
+#: 2: events ledger; 3: removal ledger; 4: keyed hashes instead of plain emails.
+SCHEMA_VERSION = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -73,9 +92,9 @@ CREATE TABLE IF NOT EXISTS imports (
     PRIMARY KEY (base_url, account_id, sha256)
 );
 CREATE TABLE IF NOT EXISTS event_ledger (
-    key TEXT PRIMARY KEY,
+    key TEXT PRIMARY KEY,           -- keyed hash of the event's identity
     account TEXT NOT NULL,
-    email TEXT NOT NULL,
+    email TEXT NOT NULL,            -- keyed hash of the normalized email
     name TEXT NOT NULL,
     status TEXT NOT NULL,           -- sending | sent | uncertain
     contact_id TEXT,
@@ -89,7 +108,6 @@ CREATE TABLE IF NOT EXISTS removal_ledger (
     PRIMARY KEY (job, key)
 ) WITHOUT ROWID;
 """
-SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -110,6 +128,17 @@ class JournalEntry:
     finished_at: float | None
 
 
+def cache_dir(*, create: bool = False) -> Path:
+    """The package's own folder: ``$XDG_CACHE_HOME/mailtrap-pandas`` (``~/.cache`` by default).
+
+    With ``create=True`` it is created ``0700`` (or made ``0700`` if an older version
+    created it with the umask's mode).
+    """
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    folder = Path(cache).expanduser() / "mailtrap-pandas"
+    return private_dir(folder) if create else folder
+
+
 def default_path() -> Path:
     """``$MAILTRAP_PANDAS_JOURNAL``, else ``$XDG_CACHE_HOME/mailtrap-pandas/journal.sqlite``.
 
@@ -118,8 +147,7 @@ def default_path() -> Path:
     explicit = os.environ.get(ENV)
     if explicit:
         return Path(explicit).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache).expanduser() / "mailtrap-pandas" / "journal.sqlite"
+    return cache_dir() / "journal.sqlite"
 
 
 class Journal:
@@ -134,14 +162,20 @@ class Journal:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = str(path)
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            if Path(self.path).expanduser().parent == cache_dir():
+                cache_dir(create=True)
+            # Before SQLite opens it: the file, and so its -wal and -shm, are 0600 from birth.
+            private_file(self.path)
         # autocommit: every write below is committed before the call returns.
         self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         if self.path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=30000")
+        # Deleted or rewritten rows are zeroed, not left in free pages.
+        self._db.execute("PRAGMA secure_delete=ON")
         self._migrate()
+        self._secret = self._load_secret()
 
     def __repr__(self) -> str:
         return f"Journal({self.path!r})"
@@ -152,11 +186,83 @@ class Journal:
 
     def _migrate(self) -> None:
         self._db.executescript(_SCHEMA)
+        self._db.execute("BEGIN IMMEDIATE")  # two processes opening an old file: one migrates
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            version = int(row[0]) if row is not None else SCHEMA_VERSION
+            if version < 4:
+                self._hash_plain_emails()
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+                (str(max(version, SCHEMA_VERSION)),),
+            )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def _load_secret(self) -> bytes:
+        """This file's HMAC key: 32 random bytes made once, on first use."""
+        # INSERT OR IGNORE then read: two processes creating it at once agree on one value.
+        # A file of version 3 has the removal ledger's secret: it becomes the file's, so
+        # the digests of unfinished removal runs stay valid.
         self._db.execute(
-            "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) "
-            "DO UPDATE SET value = excluded.value WHERE CAST(value AS INTEGER) < ?",
-            (str(SCHEMA_VERSION), SCHEMA_VERSION),
+            "INSERT OR IGNORE INTO meta (key, value) "
+            "SELECT 'secret', value FROM meta WHERE key = 'removal_secret'"
         )
+        self._db.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('secret', ?)",
+            (secrets.token_hex(32),),
+        )
+        row = self._db.execute("SELECT value FROM meta WHERE key='secret'").fetchone()
+        return bytes.fromhex(str(row[0]))
+
+    def _hash_plain_emails(self) -> None:
+        """Version 2/3 -> 4: the events ledger and 422 details keep keyed hashes."""
+        self._secret = self._load_secret()
+        ledger = self._db.execute("SELECT key, email FROM event_ledger").fetchall()
+        for key, email in ledger:
+            self._db.execute(
+                "UPDATE event_ledger SET key=?, email=? WHERE key=?",
+                (self.keyed(key), self.email_hash(email), key),
+            )
+        details = self._db.execute(
+            "SELECT rowid, detail FROM imports WHERE detail IS NOT NULL"
+        ).fetchall()
+        for rowid, detail in details:
+            self._db.execute(
+                "UPDATE imports SET detail=? WHERE rowid=?",
+                (json.dumps(self.hash_detail(json.loads(detail))), rowid),
+            )
+
+    # -- keyed hashes -------------------------------------------------------------------
+
+    def digest(self, *parts: str) -> str:
+        """HMAC-SHA256 of ``parts`` (joined by newlines) under this file's secret, as hex.
+
+        Whoever holds the file and a candidate address can test it; nobody can read an
+        address out of it.
+        """
+        message = "\n".join(parts).encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+
+    def keyed(self, text: str) -> str:
+        """The keyed hash of one string (see :meth:`digest`)."""
+        return self.digest(text)
+
+    def email_hashes(self, emails: Iterable[str] | pd.Series) -> list[str]:
+        """Keyed hashes of emails under THE email key (:func:`email_key`: case, spaces)."""
+        keys = email_key(pd.Series(emails, dtype=object))
+        return [self.keyed(f"email:{k}") for k in keys.tolist()]
+
+    def email_hash(self, email: str) -> str:
+        """The keyed hash of one email (see :meth:`email_hashes`)."""
+        return self.email_hashes([email])[0]
+
+    def hash_detail(self, detail: list[list[str]]) -> list[list[str]]:
+        """A 422's ``[email, attribute, message]`` rows with each email as its keyed hash."""
+        hashed = self.email_hashes([e for e, _, _ in detail])
+        return [[h if e else "", a, m] for h, (e, a, m) in zip(hashed, detail, strict=True)]
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -282,10 +388,13 @@ class EventLedger:
 
     def __init__(self, journal: Journal) -> None:
         self._db = journal._db
+        self._journal = journal
 
     def status(self, key: str) -> str | None:
         """The ledger state of one event key, or ``None`` if it was never seen."""
-        row = self._db.execute("SELECT status FROM event_ledger WHERE key = ?", (key,)).fetchone()
+        row = self._db.execute(
+            "SELECT status FROM event_ledger WHERE key = ?", (self._journal.keyed(key),)
+        ).fetchone()
         return None if row is None else str(row[0])
 
     def claim(
@@ -295,18 +404,20 @@ class EventLedger:
 
         ``None`` means the row is now ``sending`` and ours. Check and write are
         one statement, so two processes sharing the journal never both send.
+        The key and the email are stored as keyed hashes.
         """
         now = time.time()
+        stored, email = self._journal.keyed(key), self._journal.email_hash(email)
         taken = self._db.execute(
             "INSERT INTO event_ledger (key, account, email, name, status, contact_id, updated_at)"
             " VALUES (?, ?, ?, ?, 'sending', NULL, ?) ON CONFLICT(key) DO NOTHING",
-            (key, account, email, name, now),
+            (stored, account, email, name, now),
         ).rowcount
         if not taken and resend_uncertain:
             taken = self._db.execute(
                 "UPDATE event_ledger SET status='sending', updated_at=? "
                 "WHERE key=? AND status IN ('sending', 'uncertain')",
-                (now, key),
+                (now, stored),
             ).rowcount
         return None if taken else self.status(key)
 
@@ -325,12 +436,20 @@ class EventLedger:
             "INSERT INTO event_ledger (key, account, email, name, status, contact_id, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET status=excluded.status,"
             " contact_id=excluded.contact_id, updated_at=excluded.updated_at",
-            (key, account, email, name, status, contact_id, time.time()),
+            (
+                self._journal.keyed(key),
+                account,
+                self._journal.email_hash(email),
+                name,
+                status,
+                contact_id,
+                time.time(),
+            ),
         )
 
     def forget(self, key: str) -> None:
         """Drop a key: the server certainly did not record the event."""
-        self._db.execute("DELETE FROM event_ledger WHERE key = ?", (key,))
+        self._db.execute("DELETE FROM event_ledger WHERE key = ?", (self._journal.keyed(key),))
 
 
 class RemovalLedger:
@@ -346,21 +465,11 @@ class RemovalLedger:
 
     def __init__(self, journal: Journal) -> None:
         self._db = journal._db
-        self._secret = self._load_secret()
-
-    def _load_secret(self) -> bytes:
-        # INSERT OR IGNORE then read: two processes creating it at once agree on one value.
-        self._db.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('removal_secret', ?)",
-            (secrets.token_hex(32),),
-        )
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'removal_secret'").fetchone()
-        return bytes.fromhex(str(row[0]))
+        self._journal = journal
 
     def digest(self, *parts: str) -> str:
-        """The keyed hash of ``parts`` (joined by newlines), as hex."""
-        message = "\n".join(parts).encode()
-        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+        """The keyed hash of ``parts`` (joined by newlines), as hex: the file's secret."""
+        return self._journal.digest(*parts)
 
     def statuses(self, job: str) -> dict[str, str]:
         """Every key of ``job`` recorded so far -> its status."""

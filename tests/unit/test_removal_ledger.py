@@ -1,11 +1,11 @@
-"""The removal ledger: a table of the one store, schema version 3, keyed hashes only."""
+"""The removal ledger: a table of the one store, keyed hashes only (the file's secret)."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
-from mailtrap_pandas.jobs.store import Journal, RemovalLedger
+from mailtrap_pandas.jobs.store import SCHEMA_VERSION, Journal, RemovalLedger
 
 
 def version(path: Path) -> str:
@@ -19,7 +19,7 @@ def test_an_older_store_is_migrated_in_place(tmp_path: Path) -> None:
         db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         db.execute("INSERT INTO meta VALUES ('schema_version', '2')")
     Journal(path).close()
-    assert version(path) == "3"
+    assert version(path) == str(SCHEMA_VERSION)
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".sqlite") == [path.name]
     with sqlite3.connect(path) as db:
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -40,3 +40,16 @@ def test_digests_are_keyed_per_store_and_stable_within_one(tmp_path: Path) -> No
     one.close()
     other.close()
     assert b"ann@example.com" not in (tmp_path / "a.sqlite").read_bytes()
+
+
+def test_a_version_3_removal_secret_becomes_the_files_secret(tmp_path: Path) -> None:
+    # Digests of an unfinished removal run written by version 3 must still match.
+    path = tmp_path / "journal.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        db.execute("INSERT INTO meta VALUES ('schema_version', '3')")
+        db.execute("INSERT INTO meta VALUES ('removal_secret', ?)", ("ab" * 32,))
+    journal = Journal(path)
+    assert journal._secret == bytes.fromhex("ab" * 32)
+    assert RemovalLedger(journal).digest("x") == journal.digest("x")
+    journal.close()

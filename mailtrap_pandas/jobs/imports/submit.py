@@ -53,7 +53,6 @@ from mailtrap_pandas.errors import (
     ValidationError,
 )
 from mailtrap_pandas.frames.encode import Chunk
-from mailtrap_pandas.frames.normalize import email_key
 from mailtrap_pandas.jobs.imports.job import FINAL_STATUSES, Job
 from mailtrap_pandas.jobs.imports.outcomes import Outcomes
 from mailtrap_pandas.jobs.imports.planner import Planner
@@ -118,7 +117,10 @@ class Submitter:
         try:
             answer = self.client.imports.create(chunk.body)
         except ValidationError as exc:
-            detail = [[e.email or "", e.attribute, e.message] for e in exc.errors]
+            # Kept with keyed hashes of the emails: enough to recognize the rows again.
+            detail = self.journal.hash_detail(
+                [[e.email or "", e.attribute, e.message] for e in exc.errors]
+            )
             self.journal.rejected(base, account, chunk.sha256, detail=detail)
             self._apply_422(chunk, valid, detail)
             return
@@ -154,12 +156,17 @@ class Submitter:
             self.progress.finished()
 
     def _apply_422(self, chunk: Chunk, valid: pd.DataFrame, detail: list[list[str]]) -> None:
-        """Reject the rows the server named; resubmit the rest of the chunk."""
+        """Reject the rows the server named; resubmit the rest of the chunk.
+
+        ``detail`` names emails by their keyed hash (:meth:`Journal.hash_detail`).
+        """
         by_email: dict[str, list[tuple[str, str]]] = {}
         for email, attribute, message in detail:
             if email:
-                by_email.setdefault(email.strip().lower(), []).append((attribute, message))
-        keys = email_key(chunk.emails)
+                by_email.setdefault(email, []).append((attribute, message))
+        keys = pd.Series(
+            self.journal.email_hashes(chunk.emails), index=chunk.emails.index, dtype=object
+        )
         named = keys.isin(by_email).to_numpy(dtype=bool)
         if not named.any():
             # A base error, or emails we did not send: the whole chunk is refused.
