@@ -52,6 +52,8 @@ from mailtrap_pandas.jobs.removal import (
     resubscribe,
     unsubscribe,
 )
+from mailtrap_pandas.jobs.sync.result import SyncResult
+from mailtrap_pandas.jobs.sync.run import sync
 from mailtrap_pandas.jobs.validation import build_schema, validate
 
 if "polars" in sys.modules:
@@ -86,6 +88,7 @@ __all__ = [
     "ServerError",
     "StalePlanError",
     "SyncPlan",
+    "SyncResult",
     "TooManyRemovalsError",
     "TransportError",
     "ValidationError",
@@ -100,6 +103,7 @@ __all__ = [
     "read_export_file",
     "resubscribe",
     "send_events",
+    "sync",
     "sync_list",
     "to_import_payloads",
     "unsubscribe",

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from mailtrap_pandas.jobs.hygiene import Plan, SyncPlan
     from mailtrap_pandas.jobs.imports.run import ImportResult
     from mailtrap_pandas.jobs.removal import RemovalResult
+    from mailtrap_pandas.jobs.sync.result import SyncResult
 
 
 @pd.api.extensions.register_dataframe_accessor("mailtrap")
@@ -48,6 +49,12 @@ class MailtrapAccessor:
         from mailtrap_pandas.jobs.imports.run import import_contacts
 
         return import_contacts(self._df, client, **kwargs)
+
+    def sync(self, client: Client | None = None, **kwargs: Any) -> SyncResult:
+        """Send only the rows the account does not hold yet; see :func:`mailtrap_pandas.sync`."""
+        from mailtrap_pandas.jobs.sync.run import sync
+
+        return sync(self._df, client, **kwargs)
 
     def to_import_payloads(self, client: Client | None = None, **kwargs: Any) -> Iterator[bytes]:
         """The exact import request bodies, sending nothing; see :func:`to_import_payloads`."""
@@ -104,12 +111,14 @@ def _borrow_help() -> None:
     from mailtrap_pandas.jobs.hygiene import plan, sync_list
     from mailtrap_pandas.jobs.imports.run import import_contacts, to_import_payloads
     from mailtrap_pandas.jobs.removal import delete_contacts, resubscribe, unsubscribe
+    from mailtrap_pandas.jobs.sync.run import sync
     from mailtrap_pandas.jobs.validation import build_schema, validate
 
     targets: dict[str, Any] = {
         "schema": build_schema,
         "validate": validate,
         "import_contacts": import_contacts,
+        "sync": sync,
         "to_import_payloads": to_import_payloads,
         "send_events": send_events,
         "plan": plan,

@@ -1035,5 +1035,74 @@ def resubscribe(
 # -- end of the removal block ---------------------------------------------------------------
 
 
+# -- incremental sync (issue 13) ---------------------------------------------------------
+
+
+@cli.command()
+@frame_options
+@click.option("--list-id", "list_ids", type=int, multiple=True, help="Add every row to list N.")
+@click.option(
+    "--reconcile",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Compare with one export first (auto: first sync, then every 7 days).",
+)
+@click.option(
+    "--missing",
+    type=click.Choice(["keep", "remove-from-lists"]),
+    default="keep",
+    show_default=True,
+    help="Rows gone from FILE since the last sync: keep, or take them off the --list-id lists.",
+)
+@click.option(
+    "--max-remove-fraction",
+    type=click.FloatRange(0, 1),
+    default=0.5,
+    show_default=True,
+    help="Refuse to take more than this share of a list's members off it.",
+)
+@click.option("--journal", type=click.Path(dir_okay=False), help="State and journal file.")
+@pass_settings
+@click.pass_context
+def sync(
+    ctx: click.Context,
+    settings: Settings,
+    frame: FrameInput,
+    list_ids: tuple[int, ...],
+    reconcile: str,
+    missing: str,
+    max_remove_fraction: float,
+    journal: str | None,
+) -> None:
+    """Send only the rows that changed since the last sync (a nightly job).
+
+    CSV and Parquet files are streamed. Exit code 3 when some rows were rejected.
+
+    \b
+    Example:
+      mailtrap-pandas sync crm.parquet --list-id 3 --missing remove-from-lists
+    """
+    from mailtrap_pandas.jobs.sync.run import sync as run_sync
+
+    streamable = frame.file.name.lower().endswith((".parquet", ".pq", ".csv", ".csv.gz", ".tsv"))
+    source: Any = frame.file if streamable else frame.read()
+    result = run_sync(
+        source,
+        settings.client(),
+        list_ids=list(list_ids) or None,
+        reconcile=cast(Any, reconcile),  # click checked the choice
+        missing=cast(Any, missing.replace("-", "_")),
+        max_remove_fraction=max_remove_fraction,
+        journal=journal if journal else None,
+        progress=settings.progress,
+        **frame.policies,
+    )
+    text = repr(result) + _problems_text(result.rejected, "rejected rows")
+    emit(settings, result.summary(), text)
+    if len(result.rejected):
+        ctx.exit(EXIT_REJECTED)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

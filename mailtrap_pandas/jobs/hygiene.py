@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from mailtrap_pandas.api.client import Client, ensure_client
@@ -43,7 +44,17 @@ if TYPE_CHECKING:
     from mailtrap_pandas.frames.validate import ValidationReport
     from mailtrap_pandas.jobs.imports.run import ImportResult
 
-__all__ = ["Plan", "StalePlanError", "SyncPlan", "TooManyRemovalsError", "plan", "sync_list"]
+__all__ = [
+    "Plan",
+    "RowDiff",
+    "StalePlanError",
+    "SyncPlan",
+    "TooManyRemovalsError",
+    "compare_rows",
+    "index_snapshot",
+    "plan",
+    "sync_list",
+]
 
 #: Every ``Plan.rows["action"]`` value, in display order.
 ACTIONS = ("create", "update", "unchanged", "skipped", "duplicate", "rejected")
@@ -357,6 +368,92 @@ def _fingerprint_like(fresh: pd.DataFrame, columns: list[Any]) -> str:
     return fingerprint(fresh[columns])
 
 
+def index_snapshot(snap: pd.DataFrame) -> pd.DataFrame:
+    """An export indexed by email key (first row of each email), for :func:`compare_rows`."""
+    return (
+        snap.assign(_key=email_key(snap["email"]))
+        .drop_duplicates("_key")
+        .set_index("_key", drop=True)
+    )
+
+
+@dataclass
+class RowDiff:
+    """What :func:`compare_rows` found, one entry per valid row."""
+
+    #: The email is in the snapshot.
+    found: npt.NDArray[np.bool_]
+    #: Found, and a value or a list membership would change.
+    changed: npt.NDArray[np.bool_]
+    #: The merge tags (and ``list_ids``) that would change, space-separated.
+    names: npt.NDArray[Any]
+    #: Frames of ``row, email, column, old, new``, one row per field-level change.
+    changes: list[pd.DataFrame]
+
+
+def compare_rows(
+    valid: pd.DataFrame,
+    existing: pd.DataFrame,
+    include: Sequence[int] = (),
+    exclude: Sequence[int] = (),
+) -> RowDiff:
+    """Compare typed rows with an export: the ONE frame-against-account comparison.
+
+    :func:`plan` and the reconcile of an incremental sync both use it. A missing new value is
+    never a change (with ``nulls="skip"`` it is not sent, so the stored value survives); a
+    list membership changes when an ``include`` list is not held or an ``exclude`` one is.
+
+    Parameters
+    ----------
+    valid : DataFrame
+        The ``valid`` frame of a validation report.
+    existing : DataFrame
+        :func:`index_snapshot` of an export.
+    include, exclude : sequence of int
+        The lists the import adds the rows to / takes them off.
+    """
+    key = email_key(valid["email"])
+    found = key.isin(existing.index).to_numpy(dtype=bool)
+    old = existing.reindex(pd.Index(key.to_numpy()))
+    old.index = valid.index
+
+    change_rows: list[pd.DataFrame] = []
+    any_change = np.zeros(len(valid), dtype=bool)
+    valid_changed = np.full(len(valid), "", dtype=object)
+    for tag in [c for c in valid.columns if c != "email"]:
+        if tag in old.columns:
+            diff = _differs(valid[tag], old[tag]).to_numpy(dtype=bool, copy=True)
+            old_values = old[tag]
+        else:  # a field with no column in the snapshot: nothing is stored
+            diff = valid[tag].notna().to_numpy(dtype=bool, copy=True)
+            old_values = pd.Series(pd.NA, index=valid.index, dtype=object)
+        diff &= found
+        if diff.any():
+            any_change |= diff
+            valid_changed[diff] += tag + " "
+            change_rows.append(
+                pd.DataFrame(
+                    {
+                        "row": valid.index[diff],
+                        "email": valid["email"].to_numpy()[diff],
+                        "column": tag,
+                        "old": old_values.astype(object).to_numpy()[diff],
+                        "new": valid[tag].astype(object).to_numpy()[diff],
+                    }
+                )
+            )
+    if include or exclude:
+        stored = old["list_ids"].tolist() if "list_ids" in old.columns else [None] * len(old)
+        want, drop = set(include), set(exclude)
+        list_change = np.array(
+            [bool(want - _id_set(v)) or bool(drop & _id_set(v)) for v in stored], dtype=bool
+        )
+        list_change &= found
+        any_change |= list_change
+        valid_changed[list_change] += "list_ids "
+    return RowDiff(found, any_change, valid_changed, change_rows)
+
+
 def plan(
     df: pd.DataFrame,
     client: Client | None = None,
@@ -440,50 +537,9 @@ def plan(
 
     valid = report.valid
     valid_pos = index.get_indexer(valid.index)
-    key = email_key(valid["email"])
-    existing = (
-        snap.assign(_key=email_key(snap["email"]))
-        .drop_duplicates("_key")
-        .set_index("_key", drop=True)
-    )
-    found = key.isin(existing.index).to_numpy(dtype=bool)
-    old = existing.reindex(pd.Index(key.to_numpy()))
-    old.index = valid.index
-
-    change_rows: list[pd.DataFrame] = []
-    any_change = np.zeros(len(valid), dtype=bool)
-    valid_changed = np.full(len(valid), "", dtype=object)
-    for tag in [c for c in valid.columns if c != "email"]:
-        if tag in old.columns:
-            diff = _differs(valid[tag], old[tag]).to_numpy(dtype=bool, copy=True)
-            old_values = old[tag]
-        else:  # a field with no column in the snapshot: nothing is stored
-            diff = valid[tag].notna().to_numpy(dtype=bool, copy=True)
-            old_values = pd.Series(pd.NA, index=valid.index, dtype=object)
-        diff &= found
-        if diff.any():
-            any_change |= diff
-            valid_changed[diff] += tag + " "
-            change_rows.append(
-                pd.DataFrame(
-                    {
-                        "row": valid.index[diff],
-                        "email": valid["email"].to_numpy()[diff],
-                        "column": tag,
-                        "old": old_values.astype(object).to_numpy()[diff],
-                        "new": valid[tag].astype(object).to_numpy()[diff],
-                    }
-                )
-            )
-    if include or exclude:
-        stored = old["list_ids"].tolist() if "list_ids" in old.columns else [None] * len(old)
-        want, drop = set(include), set(exclude)
-        list_change = np.array(
-            [bool(want - _id_set(v)) or bool(drop & _id_set(v)) for v in stored], dtype=bool
-        )
-        list_change &= found
-        any_change |= list_change
-        valid_changed[list_change] += "list_ids "
+    diff = compare_rows(valid, index_snapshot(snap), include, exclude)
+    found, any_change, change_rows = diff.found, diff.changed, diff.changes
+    valid_changed = diff.names
 
     valid_action = np.where(found, np.where(any_change, "update", "unchanged"), "create")
     valid_action = valid_action.astype(object)

@@ -22,15 +22,23 @@ the same protection, and should use :meth:`Journal.digest` for anything naming a
 
 WAL mode and a busy timeout let two processes share it. Tables are created by
 :meth:`Journal._migrate`: ``imports`` (this journal), ``event_ledger`` (:class:`EventLedger`,
-the custom events sent) and ``removal_ledger`` (:class:`RemovalLedger`, the rows of
-unfinished deletes and (un)subscribes). Schema version 4; a file of an earlier version (plain
-emails in the events ledger and in 422 details) is rewritten to hashes when first opened,
-with ``secure_delete`` so the plain text does not linger in free pages. One file, one
+the custom events sent), ``removal_ledger`` (:class:`RemovalLedger`, the rows of
+unfinished deletes and (un)subscribes), and for incremental sync (:class:`SyncStore`, schema
+version 5) ``sync_scopes`` (one row per base URL and account), ``sync_state`` (per email: a
+64-bit content hash of what the account was last confirmed to hold) and ``list_members`` (the
+list memberships this package added). Those keep 64-bit email hashes keyed by a key derived
+from the file's secret, packed into 256 blobs per account by their top byte: 16 bytes per
+email on disk as in memory, a million emails read in a few milliseconds, and a batch of
+confirmations rewrites only the blobs it touches. Schema version 5; a file of an earlier
+version (plain emails in the events ledger and in 422 details) is rewritten to hashes when
+first opened, with ``secure_delete`` so the plain text does not linger in free pages. One file, one
 connection per process, for every record the package keeps.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -38,11 +46,13 @@ import os
 import secrets
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from mailtrap_pandas.frames.normalize import email_key
@@ -57,6 +67,7 @@ __all__ = [
     "JournalEntry",
     "RemovalLedger",
     "State",
+    "SyncStore",
     "default_path",
     "open_journal",
 ]
@@ -68,8 +79,9 @@ State = Literal[
 ]
 #: States after which the chunk's content is on the server (or known to be).
 DONE_STATES = ("finished", "verified")
-#: 2: events ledger; 3: removal ledger; 4: keyed hashes instead of plain emails.
-SCHEMA_VERSION = 4
+#: 2: events ledger; 3: removal ledger; 4: keyed hashes instead of plain emails;
+#: 5: incremental-sync state.
+SCHEMA_VERSION = 5
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -106,6 +118,27 @@ CREATE TABLE IF NOT EXISTS removal_ledger (
     status TEXT NOT NULL,           -- sending | done | not_found
     updated_at REAL NOT NULL,
     PRIMARY KEY (job, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sync_scopes (
+    id            INTEGER PRIMARY KEY,
+    base_url      TEXT NOT NULL,
+    account_id    TEXT NOT NULL,
+    reconciled_at REAL,
+    UNIQUE (base_url, account_id)
+);
+CREATE TABLE IF NOT EXISTS sync_state (
+    scope    INTEGER NOT NULL,
+    bucket   INTEGER NOT NULL,  -- top byte of the email hash: 256 rows per scope at most
+    emails   BLOB NOT NULL,     -- sorted keyed 64-bit hashes of normalized emails
+    contents BLOB NOT NULL,     -- their content hashes (values and list ids), same order
+    PRIMARY KEY (scope, bucket)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS list_members (
+    scope    INTEGER NOT NULL,
+    list_id  INTEGER NOT NULL,
+    bucket   INTEGER NOT NULL,
+    emails   BLOB NOT NULL,     -- sorted keyed email hashes this package put on the list
+    PRIMARY KEY (scope, list_id, bucket)
 ) WITHOUT ROWID;
 """
 
@@ -501,3 +534,186 @@ class RemovalLedger:
             return int(self._db.execute("SELECT count(*) FROM removal_ledger").fetchone()[0])
         query = "SELECT count(*) FROM removal_ledger WHERE job = ?"
         return int(self._db.execute(query, (job,)).fetchone()[0])
+
+
+Hashes = npt.NDArray[np.uint64]
+_EMPTY: Hashes = np.array([], dtype=np.uint64)
+_TOP_BYTE = np.uint64(56)
+
+
+def _blob(values: Hashes) -> bytes:
+    return np.ascontiguousarray(values, dtype="<u8").tobytes()
+
+
+def _buckets(keys: Hashes) -> Iterator[tuple[int, npt.NDArray[np.intp]]]:
+    """(bucket, positions of ``keys`` in it, in their order) for each bucket they touch."""
+    if not len(keys):
+        return
+    top = (keys >> _TOP_BYTE).astype(np.int64)
+    order = np.argsort(top, kind="stable")
+    ranked = top[order]
+    starts = np.flatnonzero(np.append(True, ranked[1:] != ranked[:-1]))
+    for start, stop in zip(starts, [*starts[1:], len(ranked)], strict=True):
+        yield int(ranked[start]), order[start:stop]
+
+
+def _newest(keys: Hashes, values: Hashes) -> tuple[Hashes, Hashes]:
+    """Sorted by key, one entry per key: the one given last (newer entries come later)."""
+    order = np.argsort(keys, kind="stable")
+    keys, values = keys[order], values[order]
+    keep = np.append(keys[1:] != keys[:-1], True) if len(keys) else np.ones(0, dtype=bool)
+    return keys[keep], values[keep]
+
+
+class SyncStore:
+    """The incremental-sync tables of a journal file, for one (base URL, account).
+
+    Emails arrive already hashed with :attr:`hash_key` (a random key kept in the file), as
+    unsigned 64-bit NumPy arrays; SQLite stores them as signed integers, bit for bit.
+
+    Parameters
+    ----------
+    journal : Journal
+        The file (its connection is shared: every write commits before returning).
+    base_url, account_id : str
+        Where the contacts live.
+    """
+
+    def __init__(self, journal: Journal, base_url: str, account_id: str) -> None:
+        self._db = journal._db
+        # SipHash (pandas.util.hash_array) takes a 16-character key: 96 bits of the file's
+        # secret, through its HMAC, so the file keeps one secret for every keyed hash.
+        derived = bytes.fromhex(journal.digest("sync: email hash key"))[:12]
+        #: 16 characters: the ``hash_key`` of :func:`pandas.util.hash_array`.
+        self.hash_key = base64.b64encode(derived).decode("ascii")
+        self._db.execute(
+            "INSERT OR IGNORE INTO sync_scopes (base_url, account_id) VALUES (?, ?)",
+            (base_url, account_id),
+        )
+        self.scope = int(
+            self._db.execute(
+                "SELECT id FROM sync_scopes WHERE base_url=? AND account_id=?",
+                (base_url, account_id),
+            ).fetchone()[0]
+        )
+
+    # -- content hashes of confirmed rows ----------------------------------------------
+
+    def count(self) -> int:
+        """Emails with a confirmed state."""
+        query = "SELECT coalesce(sum(length(emails)), 0) FROM sync_state WHERE scope=?"
+        return int(self._db.execute(query, (self.scope,)).fetchone()[0]) // 8
+
+    def load(self) -> tuple[Hashes, Hashes]:
+        """(email hashes, content hashes) of every confirmed email, sorted by email hash."""
+        rows = self._db.execute(
+            "SELECT emails, contents FROM sync_state WHERE scope=? ORDER BY bucket", (self.scope,)
+        ).fetchall()
+        if not rows:
+            return _EMPTY.copy(), _EMPTY.copy()
+        # Sorted within a bucket, buckets in order of the top byte: sorted overall.
+        keys = np.concatenate([np.frombuffer(r[0], dtype="<u8") for r in rows])
+        contents = np.concatenate([np.frombuffer(r[1], dtype="<u8") for r in rows])
+        return keys, contents
+
+    def confirm(self, keys: Hashes, contents: Hashes) -> None:
+        """The account now holds these contents for these emails (one transaction)."""
+        with self._transaction():
+            for bucket, sel in _buckets(keys):
+                old_keys, old_contents = self._bucket(bucket)
+                merged = _newest(
+                    np.concatenate([old_keys, keys[sel]]),
+                    np.concatenate([old_contents, contents[sel]]),
+                )
+                self._write(bucket, *merged)
+
+    def forget(self, keys: Hashes) -> None:
+        """Drop the state of these emails: the next sync sends them whatever it finds."""
+        with self._transaction():
+            for bucket, sel in _buckets(keys):
+                old_keys, old_contents = self._bucket(bucket)
+                keep = ~np.isin(old_keys, keys[sel])
+                self._write(bucket, old_keys[keep], old_contents[keep])
+
+    def _bucket(self, bucket: int) -> tuple[Hashes, Hashes]:
+        row = self._db.execute(
+            "SELECT emails, contents FROM sync_state WHERE scope=? AND bucket=?",
+            (self.scope, bucket),
+        ).fetchone()
+        if row is None:
+            return _EMPTY, _EMPTY
+        return np.frombuffer(row[0], dtype="<u8"), np.frombuffer(row[1], dtype="<u8")
+
+    def _write(self, bucket: int, keys: Hashes, contents: Hashes) -> None:
+        if not len(keys):
+            self._db.execute(
+                "DELETE FROM sync_state WHERE scope=? AND bucket=?", (self.scope, bucket)
+            )
+            return
+        self._db.execute(
+            "INSERT OR REPLACE INTO sync_state (scope, bucket, emails, contents) "
+            "VALUES (?, ?, ?, ?)",
+            (self.scope, bucket, _blob(keys), _blob(contents)),
+        )
+
+    @property
+    def reconciled_at(self) -> float | None:
+        """When the state was last compared with an export (epoch seconds), if ever."""
+        row = self._db.execute(
+            "SELECT reconciled_at FROM sync_scopes WHERE id=?", (self.scope,)
+        ).fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
+    def mark_reconciled(self, at: float) -> None:
+        """Record a reconcile that began at ``at``."""
+        self._db.execute("UPDATE sync_scopes SET reconciled_at=? WHERE id=?", (at, self.scope))
+
+    # -- list memberships this package added ----------------------------------------------
+
+    def members_added(self, list_id: int, keys: Hashes) -> None:
+        """These emails were put on ``list_id`` by this package."""
+        self._members_change(list_id, keys, added=True)
+
+    def members_removed(self, list_id: int, keys: Hashes) -> None:
+        """These emails are off ``list_id``: no longer ours to remove."""
+        self._members_change(list_id, keys, added=False)
+
+    def members(self, list_id: int) -> Hashes:
+        """Email hashes this package added to ``list_id`` (sorted)."""
+        rows = self._db.execute(
+            "SELECT emails FROM list_members WHERE scope=? AND list_id=? ORDER BY bucket",
+            (self.scope, int(list_id)),
+        ).fetchall()
+        if not rows:
+            return _EMPTY.copy()
+        return np.concatenate([np.frombuffer(r[0], dtype="<u8") for r in rows])
+
+    def _members_change(self, list_id: int, keys: Hashes, *, added: bool) -> None:
+        where = "scope=? AND list_id=? AND bucket=?"
+        with self._transaction():
+            for bucket, sel in _buckets(keys):
+                args = (self.scope, int(list_id), bucket)
+                row = self._db.execute(
+                    f"SELECT emails FROM list_members WHERE {where}", args
+                ).fetchone()
+                old = _EMPTY if row is None else np.frombuffer(row[0], dtype="<u8")
+                new = np.union1d(old, keys[sel]) if added else np.setdiff1d(old, keys[sel])
+                if len(new):
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO list_members (scope, list_id, bucket, emails) "
+                        "VALUES (?, ?, ?, ?)",
+                        (*args, _blob(new)),
+                    )
+                else:
+                    self._db.execute(f"DELETE FROM list_members WHERE {where}", args)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        # Many rows in one commit: all of them or none are on disk after a crash.
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")

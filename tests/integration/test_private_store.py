@@ -18,7 +18,13 @@ from mailtrap_pandas.api.ratelimit import RateBudget, Window
 from mailtrap_pandas.emulator import Emulator
 from mailtrap_pandas.jobs.events import send_events
 from mailtrap_pandas.jobs.imports.run import import_contacts
-from mailtrap_pandas.jobs.store import EventLedger, Journal, cache_dir, default_path
+from mailtrap_pandas.jobs.store import (
+    SCHEMA_VERSION,
+    EventLedger,
+    Journal,
+    cache_dir,
+    default_path,
+)
 
 FIELDS = [{"name": "Age", "data_type": "integer", "merge_tag": "age"}]
 EMAILS = ["Ann.Private@Example.com", "bob.private@example.com", "cy.private@example.com"]
@@ -126,10 +132,9 @@ def test_a_version_2_store_is_rewritten_to_hashes_and_still_never_sends_twice(
     db.close()
     assert EMAILS[1].encode() in store_bytes(path)
     journal = Journal(path)  # migrates
-    assert (
-        journal._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0]
-        == "4"
-    )
+    assert journal._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[
+        0
+    ] == str(SCHEMA_VERSION)
     ledger = EventLedger(journal)
     assert all(ledger.status(k) == "sent" for k, _ in plain)
     journal.close()

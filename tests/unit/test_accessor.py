@@ -19,6 +19,7 @@ FORWARDS = {
     "delete_contacts": mtp.delete_contacts,
     "unsubscribe": mtp.unsubscribe,
     "resubscribe": mtp.resubscribe,
+    "sync": mtp.sync,
 }
 
 

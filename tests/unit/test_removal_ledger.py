@@ -24,6 +24,7 @@ def test_an_older_store_is_migrated_in_place(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"imports", "event_ledger", "removal_ledger"} <= tables
+    assert {"sync_scopes", "sync_state", "list_members"} <= tables
 
 
 def test_digests_are_keyed_per_store_and_stable_within_one(tmp_path: Path) -> None:

@@ -86,9 +86,18 @@ class Planner:
             valid = self._cross_frame(valid)
         if self.stream and not failures.empty:
             self.outcomes.retry_rows.append(frame[frame.index.isin(failures["row"])])
+        valid = self.select(valid)
         for chunk in self.encode(valid, fields, chunk_size=self.chunk_size, start=self.next_chunk):
             self.next_chunk = chunk.number + 1
             yield chunk, valid
+
+    def select(self, valid: pd.DataFrame) -> pd.DataFrame:
+        """The rows to encode, of the valid rows the match mode and the dedupe kept: all.
+
+        An incremental sync overrides this to leave out rows the account already holds
+        (:class:`mailtrap_pandas.jobs.sync.planner.SyncPlanner`).
+        """
+        return valid
 
     def encode(
         self, valid: pd.DataFrame, fields: Mapping[str, str], *, chunk_size: int, start: int

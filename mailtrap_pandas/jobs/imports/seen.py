@@ -25,8 +25,11 @@ Keys = npt.NDArray[np.uint64]
 Values = npt.NDArray[np.int64]
 
 
-def email_hashes(emails: pd.Series | pd.Index | Sequence[str]) -> Keys:
+def email_hashes(emails: pd.Series | pd.Index | Sequence[str], hash_key: str | None = None) -> Keys:
     """Stable 64-bit hashes of emails, compared case-insensitively.
+
+    ``hash_key`` (16 characters) keys the hash: what an incremental sync keeps in its
+    store, so the file alone does not reveal whether an address is in it.
 
     Examples
     --------
@@ -34,8 +37,11 @@ def email_hashes(emails: pd.Series | pd.Index | Sequence[str]) -> Keys:
     >>> bool(a == b)
     True
     """
-    keys = email_key(pd.Series(emails)).fillna("")
-    return pd.util.hash_array(keys.to_numpy(dtype=object))
+    keys = email_key(pd.Series(emails)).fillna("").to_numpy(dtype=object)
+    # Emails are mostly distinct: factorizing first (categorize) would only cost time.
+    if hash_key is None:
+        return pd.util.hash_array(keys, categorize=False)
+    return pd.util.hash_array(keys, hash_key=hash_key, categorize=False)
 
 
 class SeenEmails:

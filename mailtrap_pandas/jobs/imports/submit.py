@@ -59,7 +59,7 @@ from mailtrap_pandas.jobs.imports.planner import Planner
 from mailtrap_pandas.jobs.imports.seen import email_hashes
 from mailtrap_pandas.jobs.imports.spool import Spool
 from mailtrap_pandas.jobs.progress import Progress
-from mailtrap_pandas.jobs.store import Journal
+from mailtrap_pandas.jobs.store import DONE_STATES, Journal
 
 __all__ = ["Submitter"]
 
@@ -79,6 +79,13 @@ class Submitter:
     sleep: Callable[[float], None] = time.sleep
     jobs: list[Job] = field(default_factory=list)
     spool: Spool = field(default_factory=Spool)
+    #: Called once per job whose rows are known to be in the account (finished, verified,
+    #: or found finished in the journal): an incremental sync confirms its state here.
+    on_done: Callable[[Job], None] | None = None
+    #: Send a chunk again even when the journal saw the same body finish in an earlier run.
+    #: An incremental sync sends a row only when the account lacks its values, so a body
+    #: that finished before (and was overwritten since) must go again.
+    resend_done: bool = False
 
     @property
     def key(self) -> tuple[str, str]:
@@ -91,6 +98,9 @@ class Submitter:
         if self.planner.stream and self.planner.dedupe == "last":
             self._wait_for_earlier(chunk)
         entry = self.journal.get(base, account, chunk.sha256)
+        if entry is not None and self.resend_done and entry.state in DONE_STATES:
+            self.journal.forget(base, account, chunk.sha256)
+            entry = None
         job = Job(chunk.number, chunk.sha256, chunk.index, chunk.emails)
         job.from_journal = entry is not None and entry.state != "rejected"
         if entry is not None and entry.state in ("submitted", "finished", "verified"):
@@ -103,6 +113,8 @@ class Submitter:
             )
             job.submitted_at, job.finished_at = entry.submitted_at, entry.finished_at
             self._add(job, chunk.body)
+            if entry.state in DONE_STATES:
+                self.done(job)
             return
         if entry is not None and entry.state in ("submitting", "uncertain"):
             # A crash or a dropped connection after sending: resolved by an export at the end.
@@ -146,6 +158,11 @@ class Submitter:
             base, account, chunk.sha256, import_id=job.import_id, status=job.status
         )
         self._add(job, chunk.body)
+
+    def done(self, job: Job) -> None:
+        """The rows of ``job`` are in the account: tell :attr:`on_done`."""
+        if self.on_done is not None:
+            self.on_done(job)
 
     def _add(self, job: Job, body: bytes | None = None) -> None:
         if body is not None and self.retry_failed_jobs > 0 and job.status not in FINAL_STATUSES:
@@ -248,6 +265,10 @@ class Submitter:
         job.updated = data.get("updated_contacts_count")
         job.over_limit = data.get("contacts_over_limit_count")
         state: Literal["finished", "failed"] = "finished" if job.status == "finished" else "failed"
+        if state == "finished":
+            # Before the journal's write: a crash between the two then leaves the rows
+            # confirmed (not sent again) rather than finished but unconfirmed.
+            self.done(job)
         self.journal.finished(
             base,
             account,

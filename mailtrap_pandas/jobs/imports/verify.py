@@ -45,6 +45,7 @@ def resolve_uncertain(sub: Submitter) -> None:
             sub.journal.finished(base, account, job.sha256, state="verified", status="verified")
             sub.progress.finished()
             job.body = None
+            sub.done(job)
             continue
         job.status = "not_found"
         sub.journal.forget(base, account, job.sha256)

@@ -1,0 +1,113 @@
+"""The import planner of a sync: rows the account already holds are left out before encoding.
+
+:class:`SyncPlanner` is the import's :class:`~mailtrap_pandas.jobs.imports.planner.Planner`
+(validate -> dedupe -> encode, unchanged) with one more step, :meth:`SyncPlanner.select`,
+between the dedupe and the encoder. It hashes each valid row (:mod:`.state`) and keeps only
+the rows whose hash differs from the confirmed state, or, when reconciling, the rows whose
+values differ from one export of the account (the comparison of :func:`~.hygiene.plan`).
+The same submitter sends them; when a job finishes, :meth:`SyncPlanner.confirm` writes the
+hashes of its rows, and only then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from mailtrap_pandas.frames.encode import Chunk
+from mailtrap_pandas.jobs.hygiene import compare_rows
+from mailtrap_pandas.jobs.imports.job import Job
+from mailtrap_pandas.jobs.imports.planner import Planner
+from mailtrap_pandas.jobs.imports.seen import email_hashes
+from mailtrap_pandas.jobs.store import SyncStore
+from mailtrap_pandas.jobs.sync.state import Hashes, SyncState, content_hashes
+
+__all__ = ["SyncPlanner"]
+
+_EMPTY = np.array([], dtype=np.uint64)
+
+
+@dataclass(eq=False)
+class SyncPlanner(Planner):
+    """A planner that sends only the rows whose values the account does not hold yet."""
+
+    store: SyncStore | None = None
+    state: SyncState = field(default_factory=lambda: SyncState(_EMPTY, _EMPTY))
+    #: An export indexed by email key (:func:`~.hygiene.index_snapshot`) when reconciling.
+    snapshot: pd.DataFrame | None = None
+    #: Labels of the rows left out, one Index per frame.
+    unchanged: list[pd.Index] = field(default_factory=list)
+    #: chunk number -> (email hashes, content hashes) of the rows sent, sorted by email hash.
+    pending: dict[int, tuple[Hashes, Hashes]] = field(default_factory=dict)
+    _selected: tuple[Hashes, Hashes] = (_EMPTY, _EMPTY)
+    _rejects_seen: int = 0
+
+    @property
+    def _store(self) -> SyncStore:
+        assert self.store is not None, "SyncPlanner needs a store"
+        return self.store
+
+    def plan(self, frame: pd.DataFrame) -> Iterator[tuple[Chunk, pd.DataFrame]]:
+        """As :meth:`Planner.plan`; remembers the hashes each chunk carries."""
+        for chunk, valid in super().plan(frame):
+            self.pending[chunk.number] = self._selected
+            yield chunk, valid
+
+    def select(self, valid: pd.DataFrame) -> pd.DataFrame:
+        """Leave out the rows the account already holds; the rest go to the encoder."""
+        key = self._store.hash_key
+        keys = email_hashes(valid["email"], key)
+        contents = content_hashes(valid, self.list_ids or (), self.exclude_list_ids or ())
+        by_state, repeat = self.state.compare(keys, contents)
+        if self.snapshot is not None:
+            diff = compare_rows(
+                valid, self.snapshot, self.list_ids or (), self.exclude_list_ids or ()
+            )
+            same = diff.found & ~diff.changed
+            if same.any():  # the export shows them: confirmed without sending anything
+                self._store.confirm(keys[same], contents[same])
+            stale = by_state & ~same  # drift: the state says held, the account differs
+            if stale.any():
+                self._store.forget(keys[stale])
+        else:
+            same = by_state
+        # An email repeated in a later frame of a stream is sent, so that the last row wins
+        # (the submitter orders the jobs) even when an earlier row of it was sent.
+        same &= ~repeat
+        self._mark_rejected_seen()
+        if same.any():
+            self.unchanged.append(valid.index[same])
+            self.progress.skipped(int(same.sum()))
+        send_keys, send_contents = keys[~same], contents[~same]
+        order = np.argsort(send_keys, kind="stable")
+        self._selected = (send_keys[order], send_contents[order])
+        if not same.any():
+            return valid
+        kept: pd.DataFrame = valid[~same]
+        return kept
+
+    def confirm(self, job: Job) -> None:
+        """``job`` finished: the account holds its rows' values; write their hashes."""
+        sorted_keys, contents = self.pending.get(job.chunk, (_EMPTY, _EMPTY))
+        if not len(sorted_keys):
+            return
+        keys = email_hashes(job.emails, self._store.hash_key)
+        pos = np.searchsorted(sorted_keys, keys)
+        pos[pos == len(sorted_keys)] = 0
+        hit = sorted_keys[pos] == keys
+        self._store.confirm(keys[hit], contents[pos[hit]])
+        for list_id in self.list_ids or ():
+            self._store.members_added(int(list_id), keys[hit])
+        for list_id in self.exclude_list_ids or ():
+            self._store.members_removed(int(list_id), keys[hit])
+
+    def _mark_rejected_seen(self) -> None:
+        """Rows rejected before encoding are still in the source: never "missing"."""
+        new = self.outcomes.rejected[self._rejects_seen :]
+        self._rejects_seen = len(self.outcomes.rejected)
+        if new:
+            emails = pd.Series([r["email"] for r in new], dtype=object)
+            self.state.mark_seen(email_hashes(emails, self._store.hash_key))

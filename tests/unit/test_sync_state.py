@@ -1,0 +1,65 @@
+"""The sync state: content hashes, the in-memory state and its table in the store."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mailtrap_pandas.jobs.store import Journal, SyncStore
+from mailtrap_pandas.jobs.sync.state import SyncState, content_hashes
+
+
+def frame(**columns: object) -> pd.DataFrame:
+    base = {
+        "email": ["a@x.io", "b@x.io"],
+        "age": pd.array([1, None], dtype="Int64"),
+        "name": pd.array(["Ann", None], dtype="string[pyarrow]"),
+        "city": pd.array(["Riga", "Oslo"], dtype="string[pyarrow]"),
+    }
+    return pd.DataFrame({**base, **columns})
+
+
+def test_content_hash_follows_values_not_column_order() -> None:
+    df = frame()
+    h = content_hashes(df)
+    assert len(set(h.tolist())) == 2 and not (h & 1).any()  # low bit kept for "seen"
+    assert (content_hashes(df[["city", "email", "name", "age"]]) == h).all()
+    moved = frame(name=pd.array(["Ann", "Riga"], dtype="string[pyarrow]"), city=["Riga", None])
+    moved["city"] = pd.array(["Riga", None], dtype="string[pyarrow]")
+    assert content_hashes(moved)[1] != h[1]  # a value moved to another column is a change
+    older = frame(age=pd.array([2, None], dtype="Int64"))
+    assert content_hashes(older)[0] != h[0] and content_hashes(older)[1] == h[1]
+
+
+def test_state_compare_marks_seen_and_repeats() -> None:
+    keys = np.array([5, 9, 12], dtype=np.uint64)
+    contents = np.array([100, 200, 300], dtype=np.uint64)
+    state = SyncState(keys.copy(), contents.copy())
+    same, repeat = state.compare(
+        np.array([9, 12, 7], dtype=np.uint64), np.array([200, 302, 1], dtype=np.uint64)
+    )
+    assert same.tolist() == [True, False, False] and not repeat.any()
+    assert state.unseen().tolist() == [5]
+    same, repeat = state.compare(np.array([9], dtype=np.uint64), np.array([200], dtype=np.uint64))
+    assert same.tolist() == [True] and repeat.tolist() == [True]
+
+
+def test_store_merges_newest_forgets_and_tracks_members(tmp_path: object) -> None:
+    journal = Journal(":memory:")
+    store = SyncStore(journal, "http://x", "1")
+    rng = np.random.default_rng(0)
+    keys = rng.integers(0, 2**63, 5000, dtype=np.uint64) * np.uint64(2)
+    store.confirm(keys, np.full(5000, 2, dtype=np.uint64))
+    store.confirm(keys[:10], np.full(10, 4, dtype=np.uint64))  # newer values win
+    loaded_keys, loaded = store.load()
+    assert store.count() == 5000 and (np.diff(loaded_keys.astype(object)) > 0).all()
+    by_key = dict(zip(loaded_keys.tolist(), loaded.tolist(), strict=True))
+    assert by_key[int(keys[0])] == 4 and by_key[int(keys[20])] == 2
+    store.forget(keys[:100])
+    assert store.count() == 4900
+    store.members_added(3, keys[:50])
+    store.members_removed(3, keys[:10])
+    assert sorted(store.members(3).tolist()) == sorted(keys[10:50].tolist())
+    assert len(store.members(4)) == 0
+    other = SyncStore(journal, "http://x", "2")  # another account: its own state
+    assert other.count() == 0 and other.hash_key == store.hash_key
