@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint types pytest bench screenshots clean
+.PHONY: demo test lint types pytest bench chaos screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
 test: lint types pytest
+
+# Long chaos runs: N new random schedules (tests/reliability/test_chaos.py); a failing
+# schedule is saved in tests/reliability/chaos-db, which `make test` replays.
+N ?= 1000
+chaos: $(STAMP)
+	CHAOS_RANDOM=1 CHAOS_EXAMPLES=$(N) $(BIN)/python -m pytest -q tests/reliability/test_chaos.py
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
