@@ -365,7 +365,7 @@ class FrameInput:
     """A contacts file and how to validate it: what ``frame_options`` hands a command."""
 
     file: Path
-    policies: dict[str, Any]  # columns, dedupe, nulls, unknown (click checked the choices)
+    policies: dict[str, Any]  # validate()'s keyword arguments (click checked the choices)
 
     def read(self) -> Any:
         """The file as a frame of raw values."""
@@ -388,6 +388,9 @@ def frame_options(func: F) -> F:
         dedupe: str,
         nulls: str,
         unknown: str,
+        truncate_time: bool,
+        dayfirst: bool | None,
+        date_format: str | None,
         **kwargs: Any,
     ) -> Any:
         policies = {
@@ -395,6 +398,9 @@ def frame_options(func: F) -> F:
             "dedupe": dedupe,
             "nulls": nulls,
             "unknown": unknown,
+            "truncate_time": truncate_time,
+            "dayfirst": dayfirst,
+            "date_format": date_format,
         }
         return func(*args, frame=FrameInput(file, policies), **kwargs)
 
@@ -417,6 +423,22 @@ def frame_options(func: F) -> F:
                 type=click.Choice(["report", "error", "ignore"]),
                 default="report",
                 show_default=True,
+            ),
+            click.option(
+                "--truncate-time",
+                is_flag=True,
+                help="Date fields: keep the date of a date-time (as written, in its own offset).",
+            ),
+            click.option(
+                "--dayfirst/--monthfirst",
+                default=None,
+                help="Date fields: read 03/04/2024 as 3 April (--dayfirst) or 4 March; "
+                "unset, such dates are rejected as ambiguous.",
+            ),
+            click.option(
+                "--date-format",
+                metavar="FORMAT",
+                help='Date fields: a strftime format tried first, e.g. "%d.%m.%Y".',
             ),
         ]
     ):
@@ -673,7 +695,11 @@ def export(settings: Settings, output: Path, list_ids: tuple[int, ...], status: 
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--name", help="Event name for every row.")
 @click.option("--name-column", help="Column holding each row's event name.")
-@click.option("--email", "email_column", default="email", show_default=True)
+@click.option(
+    "--email",
+    "email_column",
+    help="The email column (default: found as validate finds it: email, Email, E-mail...).",
+)
 @click.option("--param", "params", multiple=True, help="Column to send as a param (repeatable).")
 @click.option("--key", help="Column that makes an event unique beyond its name and params.")
 @click.option("--journal", type=click.Path(dir_okay=False), help="Ledger file.")
@@ -686,7 +712,7 @@ def events(
     file: Path,
     name: str | None,
     name_column: str | None,
-    email_column: str,
+    email_column: str | None,
     params: tuple[str, ...],
     key: str | None,
     journal: str | None,

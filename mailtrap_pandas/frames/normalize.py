@@ -26,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mailtrap_pandas.frames.dates import DateOptions, parse_dates
 from mailtrap_pandas.frames.dtypes import MAX_TEXT_LENGTH, TYPE_TABLE, field_type
 
 __all__ = [
@@ -98,12 +99,6 @@ _INT_RE = r"^[+-]?[0-9]+$"
 _FLOAT_RE = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 _THOUSANDS_RE = r"^[+-]?[0-9]{1,3}(?:[, '_][0-9]{3})+(?:\.[0-9]*)?$"
 _INF_RE = r"(?i)^[+-]?inf(?:inity)?$"
-_DATE_RE = (
-    r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{1,2})-(?P<d>[0-9]{1,2})"
-    r"(?:[T ](?P<time>[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?$"
-)
-_MIDNIGHT_RE = r"^(?:00:00(?::00(?:\.0+)?)?)?$"
-
 _THOUSANDS_HINT = (
     "has thousands separators; remove them first, e.g. s.str.replace(',', '') "
     "(we do not guess which character is the decimal point)"
@@ -218,7 +213,7 @@ def to_arrow(values: pd.Series) -> pa.Array | None:
 # -- per data_type coercion of a typed Arrow array -----------------------------------------
 
 
-def _from_strings(arr: pa.Array, data_type: str) -> Coerced:
+def _from_strings(arr: pa.Array, data_type: str, opts: DateOptions) -> Coerced:
     raw = _strings(arr)
     trimmed = pc.utf8_trim_whitespace(raw)
     missing = _missing_strings(trimmed)
@@ -230,6 +225,8 @@ def _from_strings(arr: pa.Array, data_type: str) -> Coerced:
         msg = f"longer than {MAX_TEXT_LENGTH} characters"
         return Coerced(values, missing, _problem(too_long, Reason.TEXT_TOO_LONG, msg))
     body = pc.if_else(present, trimmed, pa.nulls(len(trimmed), pa.string()))
+    if data_type == "date":
+        return _string_dates(body, missing, opts)
     return _STRING_RULES[data_type](body, missing)
 
 
@@ -301,51 +298,35 @@ def _string_booleans(s: pa.Array, missing: Mask) -> Coerced:
     )
 
 
-def _string_dates(s: pa.Array, missing: Mask) -> Coerced:
-    # Year-first forms only: 2024-03-01, 2024/03/01, 2024.03.01, 20240301 and ISO
-    # date-times at midnight. Day-first or month-first (01/02/03) is ambiguous.
-    s = pc.replace_substring_regex(s, r"^([0-9]{4})[/.]([0-9]{1,2})[/.]([0-9]{1,2})$", r"\1-\2-\3")
-    s = pc.replace_substring_regex(s, r"^([0-9]{4})([0-9]{2})([0-9]{2})$", r"\1-\2-\3")
-    parts = pc.extract_regex(s, _DATE_RE)
-    matched = _np(pc.is_valid(parts))
-    n = len(s)
-    y, m, d = (np.zeros(n, np.int64) for _ in range(3))
-    for name, target in (("y", y), ("m", m), ("d", d)):
-        text = pc.if_else(pa.array(matched), parts.field(name), pa.scalar("0"))
-        target[:] = pc.cast(text, pa.int64()).to_numpy()
-    days, real = _civil_days(y, m, d)
-    midnight = _np(pc.match_substring_regex(parts.field("time"), _MIDNIGHT_RE))
-    has_time = matched & real & ~midnight
-    ok = matched & real & midnight
+def _string_dates(s: pa.Array, missing: Mask, opts: DateOptions) -> Coerced:
+    parsed = parse_dates(s, missing, opts)
     fmt = "use yyyy-mm-dd"
-    problems = _problem(matched & ~real, Reason.INVALID_DATE, f"no such calendar date; {fmt}")
+    if opts.date_format:
+        fmt = f"it does not match date_format={opts.date_format!r}; {fmt}"
+    problems = _problem(parsed.invalid, Reason.INVALID_DATE, "no such calendar date")
+    problems += _problem(parsed.has_time, Reason.NOT_LOSSLESS, _TIME_HINT)
     problems += _problem(
-        has_time, Reason.NOT_LOSSLESS, "has a time of day; a date field keeps only the date"
+        parsed.ambiguous,
+        Reason.INVALID_DATE,
+        "day-first or month-first? pass dayfirst=True (3 April for 03/04/2024) or "
+        "dayfirst=False, or date_format=",
     )
-    problems += _problem(
-        ~(missing | matched), Reason.INVALID_DATE, f"not an unambiguous date; {fmt}"
-    )
-    values = pa.array(np.where(ok, days, 0).astype(np.int32), type=pa.date32(), mask=~ok)
+    problems += _problem(parsed.unparsed, Reason.INVALID_DATE, f"not an unambiguous date; {fmt}")
+    days = np.where(parsed.ok, parsed.days, 0).astype(np.int32)
+    values = pa.array(days, type=pa.date32(), mask=~parsed.ok)
     return Coerced(values, missing, problems)
 
 
-def _civil_days(
-    y: npt.NDArray[np.int64], m: npt.NDArray[np.int64], d: npt.NDArray[np.int64]
-) -> tuple[npt.NDArray[np.int64], Mask]:
-    """Days since 1970-01-01 of (y, m, d), and whether that calendar date exists."""
-    real = (y >= 1) & (m >= 1) & (m <= 12) & (d >= 1)
-    months = np.where(real, (y - 1970) * 12 + (m - 1), 0).astype("datetime64[M]")
-    first = months.astype("datetime64[D]")
-    length = ((months + 1).astype("datetime64[D]") - first).astype(np.int64)
-    real &= d <= length
-    return first.astype(np.int64) + d - 1, real
+_TIME_HINT = (
+    "has a time of day; a date field keeps only the date "
+    "(pass truncate_time=True to keep the date as written)"
+)
 
 
 _STRING_RULES: dict[str, Callable[[pa.Array, Mask], Coerced]] = {
     "integer": _string_integers,
     "float": _string_floats,
     "boolean": _string_booleans,
-    "date": _string_dates,
 }
 
 
@@ -491,7 +472,7 @@ def _from_dates(arr: pa.Array, data_type: str) -> Coerced:
     return _reject(arr, missing, data_type, f"a date is not {_ARTICLE[data_type]}")
 
 
-def _from_timestamps(arr: pa.Array, data_type: str) -> Coerced:
+def _from_timestamps(arr: pa.Array, data_type: str, opts: DateOptions) -> Coerced:
     missing = _np(pc.is_null(arr))
     if data_type != "date":
         return _reject(arr, missing, data_type, f"a datetime is not {_ARTICLE[data_type]}")
@@ -500,20 +481,22 @@ def _from_timestamps(arr: pa.Array, data_type: str) -> Coerced:
     days = pc.cast(pc.floor_temporal(local, unit="day"), pa.date32())
     midnight = _np(pc.equal(pc.floor_temporal(local, unit="day"), local))
     has_time = ~missing & ~midnight
-    msg = "has a time of day; a date field keeps only the date (use .dt.normalize() to drop it)"
+    if opts.truncate_time:
+        return Coerced(days, missing)
+    msg = _TIME_HINT
     return Coerced(
         _null_where(days, has_time), missing, _problem(has_time, Reason.NOT_LOSSLESS, msg)
     )
 
 
-def _from_arrow(arr: pa.Array, data_type: str) -> Coerced:
+def _from_arrow(arr: pa.Array, data_type: str, opts: DateOptions) -> Coerced:
     t = arr.type
     if pa.types.is_null(t):
         return Coerced(
             pa.nulls(len(arr), TYPE_TABLE[data_type].arrow_type), np.ones(len(arr), bool)
         )
     if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_decimal(t):
-        return _from_strings(arr, data_type)  # decimals as their exact digits
+        return _from_strings(arr, data_type, opts)  # decimals as their exact digits
     if pa.types.is_integer(t) or pa.types.is_floating(t):
         return _from_numbers(arr, data_type)
     if pa.types.is_boolean(t):
@@ -521,7 +504,7 @@ def _from_arrow(arr: pa.Array, data_type: str) -> Coerced:
     if pa.types.is_date(t):
         return _from_dates(arr, data_type)
     if pa.types.is_timestamp(t):
-        return _from_timestamps(arr, data_type)
+        return _from_timestamps(arr, data_type, opts)
     missing = _np(pc.is_null(arr))
     return _reject(arr, missing, data_type, f"values of type {t} cannot be {_ARTICLE[data_type]}")
 
@@ -581,7 +564,7 @@ def _mixed_to_arrow(kind: str, items: list[Any]) -> pa.Array:
     return pa.array(items, types[kind], from_pandas=True)
 
 
-def _coerce_mixed(values: pd.Series, data_type: str) -> Coerced:
+def _coerce_mixed(values: pd.Series, data_type: str, opts: DateOptions) -> Coerced:
     objects = np.asarray(values.astype(object).to_numpy(), dtype=object)
     kinds = _kinds(objects)
     n = len(objects)
@@ -592,7 +575,7 @@ def _coerce_mixed(values: pd.Series, data_type: str) -> Coerced:
     problems: list[Problem] = []
     for kind in sorted(set(kinds.tolist())):
         pos = np.flatnonzero(kinds == kind)
-        sub = _from_arrow(_mixed_to_arrow(kind, list(objects[pos])), data_type)
+        sub = _from_arrow(_mixed_to_arrow(kind, list(objects[pos])), data_type, opts)
         if kind == "missing":
             missing[pos] = True
         elif kind == "bigint":
@@ -619,7 +602,7 @@ def _coerce_mixed(values: pd.Series, data_type: str) -> Coerced:
     return Coerced(stacked.take(pa.array(inverse)), missing, problems)
 
 
-def coerce(values: pd.Series, data_type: str) -> Coerced:
+def coerce(values: pd.Series, data_type: str, dates: DateOptions | None = None) -> Coerced:
     """Coerce a column to a Mailtrap ``data_type`` where that loses nothing.
 
     Parameters
@@ -627,6 +610,9 @@ def coerce(values: pd.Series, data_type: str) -> Coerced:
     values : pandas.Series
         Any dtype: object (even mixed), numpy, nullable, categorical or Arrow-backed.
     data_type : {"text", "integer", "float", "boolean", "date"}
+    dates : DateOptions, optional
+        How date strings and date-times are read (``truncate_time``,
+        ``dayfirst``, ``date_format``); the strict defaults when omitted.
 
     Returns
     -------
@@ -642,7 +628,10 @@ def coerce(values: pd.Series, data_type: str) -> Coerced:
     """
     field_type(data_type)  # a clear error for an unknown data_type
     arr = to_arrow(values)
-    result = _coerce_mixed(values, data_type) if arr is None else _from_arrow(arr, data_type)
+    opts = dates or DateOptions()
+    result = (
+        _coerce_mixed(values, data_type, opts) if arr is None else _from_arrow(arr, data_type, opts)
+    )
     result.values = result.values.cast(TYPE_TABLE[data_type].arrow_type)
     return result
 

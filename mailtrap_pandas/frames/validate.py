@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mailtrap_pandas.errors import InputError
+from mailtrap_pandas.frames.dates import date_options
 from mailtrap_pandas.frames.normalize import (
     Coerced,
     Emails,
@@ -182,6 +183,18 @@ class ValidationReport:
         )
 
 
+def check_frame(obj: object, func: str) -> None:
+    """Raise a clear :class:`InputError` unless ``obj`` is a DataFrame (a Series says how)."""
+    if isinstance(obj, pd.Series):
+        name = f"name={obj.name!r}" if obj.name is not None else "name='email'"
+        raise InputError(
+            f"{func}() needs a DataFrame of contacts, got a Series; pass series.to_frame() "
+            f"(a Series of emails: series.to_frame({name}))"
+        )
+    if not isinstance(obj, pd.DataFrame):
+        raise InputError(f"{func}() needs a pandas DataFrame, got {type(obj).__name__}")
+
+
 # -- column matching -------------------------------------------------------------------------
 
 
@@ -246,6 +259,22 @@ def match_columns(
         mapping[cols[0]] = target
     unknown = [c for c in frame_columns if c not in mapping]
     return {c: mapping[c] for c in frame_columns if c in mapping}, unknown
+
+
+def email_columns(frame_columns: Sequence[Any]) -> list[Any]:
+    """The columns that look like the email column, as :func:`validate` matches them.
+
+    ``email`` itself, else any name equal up to case and punctuation to
+    ``email``, ``e_mail`` or ``email_address``.
+
+    Examples
+    --------
+    >>> email_columns(["Name", "E-mail"]), email_columns(["email", "Email"])
+    (['E-mail'], ['email'])
+    """
+    if "email" in list(frame_columns):
+        return ["email"]
+    return [c for c in frame_columns if column_key(c) in _EMAIL_ALIASES]
 
 
 # -- the report's parts ----------------------------------------------------------------------
@@ -410,6 +439,9 @@ def validate(
     dedupe: Dedupe = "last",
     nulls: Nulls = "skip",
     unknown: Unknown = "report",
+    truncate_time: bool = False,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
 ) -> ValidationReport:
     """Check every row of a contacts frame against the given field definitions.
 
@@ -428,11 +460,11 @@ def validate(
     >>> report.failures["reason"].tolist()
     [<Reason.INVALID_EMAIL: 'invalid_email'>, <Reason.NOT_LOSSLESS: 'not_lossless'>]
     """
-    if not isinstance(df, pd.DataFrame):
-        raise InputError(f"validate() needs a pandas DataFrame, got {type(df).__name__}")
+    check_frame(df, "validate")
     _check_policy("dedupe", dedupe, ("last", "first", "error"))
     _check_policy("nulls", nulls, ("skip", "error"))
     _check_policy("unknown", unknown, ("report", "error", "ignore"))
+    dates = date_options(truncate_time, dayfirst, date_format)
     _check_columns(df)
     specs = _resolve_fields(fields, schema)
     mapping, unknown_cols = match_columns(list(df.columns), specs, columns)
@@ -455,7 +487,7 @@ def validate(
     for col, tag in mapping.items():
         if tag == "email":
             continue
-        result = coerce(df[col], types[tag])
+        result = coerce(df[col], types[tag], dates)
         coerced[tag] = result
         found.add(col, result.problems)
         if nulls == "error":

@@ -28,6 +28,7 @@ import pandas as pd
 from mailtrap_pandas.api.client import Client, ensure_client
 from mailtrap_pandas.errors import APIError, InputError, NotFoundError, TransportError
 from mailtrap_pandas.frames.normalize import normalize_emails
+from mailtrap_pandas.frames.validate import check_frame
 from mailtrap_pandas.jobs.progress import Progress
 from mailtrap_pandas.jobs.store import EventLedger, Journal, open_journal
 from mailtrap_pandas.limits import MAX_EVENT_NAME_LENGTH
@@ -150,6 +151,28 @@ def _scalar(value: Any) -> str | int | float | bool | None:
     return str(value)
 
 
+def _email_column(df: pd.DataFrame, email: str | None) -> str:
+    """The email column: the one named by ``email=``, else the one validate would match."""
+    from mailtrap_pandas.frames.validate import email_columns
+
+    if email is not None:
+        if email not in df.columns:
+            raise InputError(
+                f"email={email!r} is not a column of the frame; it has "
+                f"{[str(c) for c in df.columns]}"
+            )
+        return email
+    found = email_columns(list(df.columns))
+    if len(found) == 1:
+        return str(found[0])
+    if not found:
+        raise InputError(
+            f"no email column; the frame has {[str(c) for c in df.columns]}. "
+            "Name one 'email' or pass email='<column>'"
+        )
+    raise InputError(f"columns {found} all look like the email; pass email='<column>' to choose")
+
+
 def _event_key(account: str, email: str, name: str, params: dict[str, Any], key: Any) -> str:
     canonical = json.dumps(
         [account, email, name, params, None if key is None else str(key)],
@@ -166,7 +189,7 @@ def send_events(
     *,
     name: str | None = None,
     name_column: str | None = None,
-    email: str = "email",
+    email: str | None = None,
     params: Sequence[str] | None = None,
     key: str | None = None,
     journal: bool | str | Path | Journal = True,
@@ -185,8 +208,10 @@ def send_events(
     name, name_column : str
         The event name for every row, or the column that holds each row's name
         (exactly one of the two).
-    email : str
-        Column with the contact's email.
+    email : str, optional
+        Column with the contact's email. When omitted, found the way
+        :func:`~mailtrap_pandas.validate.validate` finds it: ``email``, or a
+        name like ``Email``, ``E-mail``, ``email_address``.
     params : list of str, optional
         Columns sent as the event's params (missing values are sent as null).
     key : str, optional
@@ -212,8 +237,10 @@ def send_events(
     InputError
         When a named column is missing or the name options are inconsistent.
     """
+    check_frame(df, "send_events")
     if (name is None) == (name_column is None):
         raise InputError("give exactly one of name= and name_column=")
+    email = _email_column(df, email)
     wanted = (
         [email]
         + ([name_column] if name_column else [])

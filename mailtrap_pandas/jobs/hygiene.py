@@ -25,7 +25,9 @@ import pandas as pd
 
 from mailtrap_pandas.api.client import Client, ensure_client
 from mailtrap_pandas.errors import InputError, MailtrapError
+from mailtrap_pandas.frames.encode import list_ids_arg
 from mailtrap_pandas.frames.normalize import email_key
+from mailtrap_pandas.frames.validate import check_frame
 from mailtrap_pandas.jobs.imports.planner import MODES, Mode
 from mailtrap_pandas.reprs import (
     BAD,
@@ -467,6 +469,9 @@ def plan(
     unknown: Literal["report", "error", "ignore"] = "report",
     progress: bool = True,
     snapshot: pd.DataFrame | None = None,
+    truncate_time: bool = False,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
 ) -> Plan:
     """Classify each row against one export of the account, sending nothing.
 
@@ -490,6 +495,9 @@ def plan(
     snapshot : DataFrame, optional
         An unfiltered :func:`~mailtrap_pandas.read_export` frame to plan
         against instead of taking a new one.
+    truncate_time, dayfirst, date_format
+        How date fields read their values, as for
+        :func:`~mailtrap_pandas.validate.validate` (and for :meth:`Plan.apply`).
 
     Returns
     -------
@@ -507,16 +515,22 @@ def plan(
     """
     from mailtrap_pandas.jobs.validation import validate
 
+    check_frame(df, "plan")
     if mode not in MODES:
         raise InputError(f"mode must be one of {MODES}, not {mode!r}")
     client = ensure_client(client)
     fields = client.fields.list()
+    dates: dict[str, Any] = {
+        "truncate_time": truncate_time,
+        "dayfirst": dayfirst,
+        "date_format": date_format,
+    }
     report = validate(
-        df, fields=fields, columns=columns, dedupe=dedupe, nulls=nulls, unknown=unknown
+        df, fields=fields, columns=columns, dedupe=dedupe, nulls=nulls, unknown=unknown, **dates
     )
     snap = take_snapshot(client, progress=progress) if snapshot is None else snapshot
-    include = [int(i) for i in list_ids or []]
-    exclude = [int(i) for i in exclude_list_ids or []]
+    include = list_ids_arg(list_ids, "list_ids")
+    exclude = list_ids_arg(exclude_list_ids, "exclude_list_ids")
 
     index = df.index
     action = np.full(len(df), "rejected", dtype=object)
@@ -584,6 +598,7 @@ def plan(
             "nulls": nulls,
             "unknown": unknown,
             "fields": fields,
+            **dates,
         },
         _snapshot_columns=list(snap.columns),
     )
@@ -810,6 +825,7 @@ def sync_list(
     """
     from mailtrap_pandas.jobs.validation import validate
 
+    check_frame(df, "sync_list")
     client = ensure_client(client)
     client.lists.get(list_id)  # a clear 404 now rather than a rejected import later
     # No fields: every column but the email is ignored, never validated or sent.

@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from mailtrap_pandas.errors import InputError
+from mailtrap_pandas.frames.validate import check_frame
 
 __all__ = ["Source", "arrow_stream", "is_dask_frame", "open_source", "to_pandas"]
 
@@ -173,6 +174,8 @@ def open_source(source: Source, batch_rows: int) -> tuple[Iterator[pd.DataFrame]
     """
     if isinstance(source, pd.DataFrame):
         return iter([source]), len(source), False
+    if isinstance(source, pd.Series):
+        check_frame(source, "import_contacts")
     try:
         import pyarrow.dataset as ds
     except ImportError:  # pragma: no cover

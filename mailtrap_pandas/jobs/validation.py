@@ -78,6 +78,9 @@ def validate(
     dedupe: Dedupe = "last",
     nulls: Nulls = "skip",
     unknown: Unknown = "report",
+    truncate_time: bool = False,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
 ) -> ValidationReport:
     """Check every row of a contacts frame against the account's custom fields.
 
@@ -112,6 +115,18 @@ def validate(
         Columns that match no field: listed in ``unknown_columns`` (all three
         policies; none is ever sent), and with ``"error"`` also one
         ``UNKNOWN_COLUMN`` failure per column (``row`` None).
+    truncate_time : bool
+        For date fields: keep the date of a value with a time of day, as
+        written in its own offset (``"2024-11-01 13:45:00+02:00"`` is
+        2024-11-01), instead of rejecting it as ``not_lossless``.
+    dayfirst : bool, optional
+        For date fields: read ``03/04/2024`` day first (``True``, 3 April) or
+        month first (``False``, 4 March). ``None`` (default) rejects such
+        values as ambiguous. Year-first and textual-month forms
+        (``2024-04-03``, ``3 Apr 2024``, ``Apr 3, 2024``) never need it.
+    date_format : str, optional
+        For date fields: a ``strftime`` format (``"%d.%m.%Y"``) tried before
+        the built-in forms.
 
     Returns
     -------
@@ -137,6 +152,8 @@ def validate(
     >>> report.failures["reason"].tolist()
     [<Reason.INVALID_EMAIL: 'invalid_email'>, <Reason.NOT_LOSSLESS: 'not_lossless'>]
     """
+    if not is_dask_frame(df):
+        _validate.check_frame(df, "validate")  # before asking for a token
     if fields is None and schema is None:
         fields = account_fields(client)
     options: dict[str, Any] = {
@@ -146,6 +163,9 @@ def validate(
         "dedupe": dedupe,
         "nulls": nulls,
         "unknown": unknown,
+        "truncate_time": truncate_time,
+        "dayfirst": dayfirst,
+        "date_format": date_format,
     }
     if is_dask_frame(df):
         return _validate_dask(df, options)

@@ -23,6 +23,7 @@ from mailtrap_pandas.api.client import Client, ensure_client
 from mailtrap_pandas.errors import InputError
 from mailtrap_pandas.frames.encode import check_chunk_size, list_ids_arg
 from mailtrap_pandas.frames.normalize import email_key
+from mailtrap_pandas.frames.validate import check_frame
 from mailtrap_pandas.jobs.exports import read_export
 from mailtrap_pandas.jobs.imports.outcomes import Outcomes
 from mailtrap_pandas.jobs.imports.planner import MODES, Mode, Planner
@@ -86,6 +87,9 @@ def import_contacts(
     fields: Sequence[Mapping[str, Any]] | None = None,
     mode: Mode = "upsert",
     retry_failed_jobs: int = 1,
+    truncate_time: bool = False,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
 ) -> ImportResult:
     """Validate, chunk and bulk-import contacts; every input row is accounted for.
 
@@ -140,6 +144,9 @@ def import_contacts(
         How many times a chunk whose import job ends ``failed`` is sent again
         (imports are upserts, so this is safe); its rows are rejected with
         reason ``"import_failed"`` only after that. ``0``: never resend.
+    truncate_time, dayfirst, date_format
+        How date fields read their values, as for
+        :func:`~mailtrap_pandas.validate`.
 
     Returns
     -------
@@ -163,6 +170,8 @@ def import_contacts(
         or retry_failed_jobs < 0
     ):
         raise InputError(f"retry_failed_jobs must be an integer >= 0; got {retry_failed_jobs!r}")
+    if isinstance(source, pd.Series):
+        check_frame(source, "import_contacts")  # before asking for a token
     start = client.stats["requests"] if client is not None else 0
     client, specs, size = _prepare(client, fields, chunk_size)
     _check_lists(client, list_ids, exclude_list_ids)
@@ -177,7 +186,15 @@ def import_contacts(
         list_ids=list_ids,
         exclude_list_ids=exclude_list_ids,
         chunk_size=size,
-        validate_kw={"columns": columns, "nulls": nulls, "dedupe": dedupe, "unknown": unknown},
+        validate_kw={
+            "columns": columns,
+            "nulls": nulls,
+            "dedupe": dedupe,
+            "unknown": unknown,
+            "truncate_time": truncate_time,
+            "dayfirst": dayfirst,
+            "date_format": date_format,
+        },
         dedupe=dedupe,
         stream=stream,
         outcomes=outcomes,
@@ -243,11 +260,16 @@ def to_import_payloads(
     dedupe: str = "last",
     unknown: str = "report",
     fields: Sequence[Mapping[str, Any]] | None = None,
+    truncate_time: bool = False,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
 ) -> Iterator[bytes]:
     """The exact JSON bodies :func:`import_contacts` would POST, sending nothing.
 
     Only the field definitions are fetched (one GET) when ``fields`` is not
-    given. Rows that fail validation are left out, as an import would.
+    given; with ``fields`` nothing touches the network and no token is needed.
+    Rows that fail validation are left out, as an import would. The other
+    parameters are those of :func:`import_contacts`.
 
     There is no ``mode``: a dry run takes no export of the account, so it cannot
     know which emails exist. Its bodies are those of ``mode="upsert"``; with
@@ -258,14 +280,27 @@ def to_import_payloads(
     bytes
         One ``{"contacts": [...]}`` body per chunk.
     """
-    client_, specs, size = _prepare(client, fields, chunk_size)
+    if isinstance(df, pd.DataFrame | pd.Series):
+        check_frame(df, "to_import_payloads")
+    if fields is not None:  # the definitions are all a dry run needs: no client, no token
+        specs, size = [dict(f) for f in fields], check_chunk_size(chunk_size)
+    else:
+        _, specs, size = _prepare(client, fields, chunk_size)
     frames, _, stream = open_source(df, size)
     planner = Planner(
         specs=specs,
         list_ids=list_ids,
         exclude_list_ids=exclude_list_ids,
         chunk_size=size,
-        validate_kw={"columns": columns, "nulls": nulls, "dedupe": dedupe, "unknown": unknown},
+        validate_kw={
+            "columns": columns,
+            "nulls": nulls,
+            "dedupe": dedupe,
+            "unknown": unknown,
+            "truncate_time": truncate_time,
+            "dayfirst": dayfirst,
+            "date_format": date_format,
+        },
         dedupe=dedupe if dedupe != "last" else "first",  # a dry run can't wait on jobs
         stream=stream,
         outcomes=Outcomes(),
