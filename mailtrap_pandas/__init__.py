@@ -31,6 +31,7 @@ from mailtrap_pandas.errors import (
     TransportError,
     ValidationError,
 )
+from mailtrap_pandas.frames.normalize import REASON_DTYPE
 from mailtrap_pandas.frames.reader import ExportFormatWarning, ExportParseError
 from mailtrap_pandas.frames.validate import Reason, ValidationReport
 from mailtrap_pandas.jobs.events import EventsResult, send_events
@@ -78,6 +79,7 @@ __all__ = [
     "InputError",
     "MailtrapError",
     "NotFoundError",
+    "REASON_DTYPE",
     "PermissionDeniedError",
     "Plan",
     "RateBudget",

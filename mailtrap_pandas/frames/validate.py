@@ -32,6 +32,7 @@ from mailtrap_pandas.frames.normalize import (
     column_key,
     email_key,
     normalize_emails,
+    reason_column,
     to_pandas,
 )
 from mailtrap_pandas.frames.schema import FieldSpec, fields_from_schema, normalize_fields
@@ -62,8 +63,9 @@ class ValidationReport:
         ``dedupe="first"|"last"`` are not failures).
     failures : pandas.DataFrame
         One row per problem: ``row`` (the caller's index label; None for a
-        problem of a whole column), ``email``, ``column`` (the caller's column
-        name), ``value`` (as given), ``reason`` (a :class:`Reason`), ``message``.
+        problem of a whole column), ``email`` (``string``; ``<NA>`` when there
+        is none), ``column`` (the caller's column name), ``value`` (as given),
+        ``reason`` (a :class:`Reason` value, in :data:`REASON_DTYPE`), ``message``.
     valid : pandas.DataFrame
         The rows that pass and survive deduplication, indexed by the caller's
         labels: ``email`` (normalized) then one column per matched field, named
@@ -71,7 +73,9 @@ class ValidationReport:
     duplicates : pandas.DataFrame
         ``row``, ``email``, ``kept_row``: rows dropped because another row has
         the same email (``kept_row`` is the winner; None with ``dedupe="error"``,
-        where every occurrence fails instead).
+        where every occurrence fails instead). The winner is picked first: when
+        it fails validation it is in ``failures`` and the rows it superseded
+        are still here, never imported in its place.
     unknown_columns : list
         Frame columns that match no field (never sent).
     column_map : dict
@@ -342,10 +346,9 @@ def _failures_frame(
     if extra:
         head = pd.DataFrame({c: _objects([e[c] for e in extra]) for c in FAILURE_COLUMNS})
         rows = pd.concat([head, rows], ignore_index=True)
-    # Keep Reason members (pandas would turn an object column of str subclasses into "str").
-    rows["reason"] = pd.Series(
-        _objects([Reason(x) for x in rows["reason"]]), index=rows.index, dtype=object
-    )
+    # One dtype for every reason column of the package, and <NA> (never None) for no email.
+    rows["reason"] = reason_column(rows["reason"], rows.index)
+    rows["email"] = rows["email"].astype("string")
     if not isinstance(df.index, pd.MultiIndex) and not extra:
         rows["row"] = rows["row"].infer_objects()
     return rows.reset_index(drop=True)
@@ -369,9 +372,19 @@ class _Dedupe:
     clashing: npt.NDArray[np.intp]  # every occurrence of a repeated email (for "error")
 
 
-def _dedupe(key: pa.Array, candidates: npt.NDArray[np.intp], keep: str) -> _Dedupe:
-    """Among rows that are otherwise valid, find repeated emails and each one's winner."""
+def _dedupe(key: pa.Array, failed: npt.NDArray[np.bool_], keep: str) -> _Dedupe:
+    """Find repeated emails and each one's winner.
+
+    ``"last"``/``"first"``: the winner is picked among *every* row with a valid
+    email, before looking at whether it passed: if the newest row of an email
+    fails, the email is rejected and the older rows are superseded (dropped,
+    ``kept_row`` = the failed winner), so stale data is never imported in its
+    place. A losing row that fails itself stays a failure (its problems are
+    reported). ``"error"``: every occurrence among the rows that otherwise pass.
+    """
     empty = np.empty(0, np.intp)
+    with_email = np.flatnonzero(np.asarray(pc.is_valid(key).to_numpy(zero_copy_only=False)))
+    candidates = with_email[~failed[with_email]] if keep == "error" else with_email
     if len(candidates) == 0:
         return _Dedupe(empty, empty, empty)
     encoded = pc.dictionary_encode(key.take(pa.array(candidates)))
@@ -387,7 +400,7 @@ def _dedupe(key: pa.Array, candidates: npt.NDArray[np.intp], keep: str) -> _Dedu
     winner_of_code = np.empty(len(counts), np.intp)
     winner_of_code[np.unique(codes[order])] = candidates[order[first_in_order]]
     winners = winner_of_code[codes]
-    lose = winners != candidates
+    lose = (winners != candidates) & ~failed[candidates]
     return _Dedupe(candidates[lose], winners[lose], empty)
 
 
@@ -458,7 +471,7 @@ def validate(
     >>> report.failures[["row", "column"]].values.tolist()
     [[1, 'Email'], [1, 'age']]
     >>> report.failures["reason"].tolist()
-    [<Reason.INVALID_EMAIL: 'invalid_email'>, <Reason.NOT_LOSSLESS: 'not_lossless'>]
+    ['invalid_email', 'not_lossless']
     """
     check_frame(df, "validate")
     _check_policy("dedupe", dedupe, ("last", "first", "error"))
@@ -503,7 +516,7 @@ def validate(
             )
     found.items = [(c, p) for c, p in found.items if p.mask.any()]
     failed = found.failed(n)
-    dd = _dedupe(emails.key, np.flatnonzero(~failed), dedupe)
+    dd = _dedupe(emails.key, failed, dedupe)
     if len(dd.clashing):
         mask = np.zeros(n, bool)
         mask[dd.clashing] = True

@@ -27,7 +27,7 @@ import pandas as pd
 
 from mailtrap_pandas.api.client import Client, ensure_client
 from mailtrap_pandas.errors import APIError, InputError, NotFoundError, TransportError
-from mailtrap_pandas.frames.normalize import normalize_emails
+from mailtrap_pandas.frames.normalize import Reason, normalize_emails, reason_column
 from mailtrap_pandas.frames.validate import check_frame
 from mailtrap_pandas.jobs.progress import Progress
 from mailtrap_pandas.jobs.store import EventLedger, Journal, open_journal
@@ -133,7 +133,11 @@ class EventsResult:
 
 def _problems(rows: list[dict[str, Any]], index: list[Hashable] | None = None) -> pd.DataFrame:
     columns = ["email", "name", "reason", "message"]
-    return pd.DataFrame(rows, columns=columns, index=pd.Index(index or [], name="row"))
+    out = pd.DataFrame(rows, columns=columns, index=pd.Index(index or [], name="row"))
+    # The package's one reason dtype, and <NA> for a missing email (never None or "nan").
+    out["email"] = out["email"].astype("string")
+    out["reason"] = reason_column(out["reason"], out.index)
+    return out
 
 
 def _scalar(value: Any) -> str | int | float | bool | None:
@@ -277,15 +281,16 @@ def send_events(
                 values = dict(zip(df.columns, row, strict=True))
                 address = addresses[position]
                 event = name if name is not None else _scalar(values[str(name_column)])
+                outcome: tuple[str, Reason | None, str]
                 if emails.missing[position]:
-                    outcome = ("failed", "missing_email", f"column {email!r} is empty")
+                    outcome = ("failed", Reason.MISSING_EMAIL, f"column {email!r} is empty")
                 elif address is None:  # an address no contact can have: no request for it
                     address = str(values[email])
-                    outcome = ("failed", "invalid_email", "not a valid email address")
+                    outcome = ("failed", Reason.INVALID_EMAIL, "not a valid email address")
                 elif not isinstance(event, str) or not event or len(event) > MAX_EVENT_NAME_LENGTH:
                     outcome = (
                         "failed",
-                        "invalid_name",
+                        Reason.INVALID_NAME,
                         f"must be text of 1..{MAX_EVENT_NAME_LENGTH}",
                     )
                 else:
@@ -295,9 +300,9 @@ def send_events(
                     )
                     if dry_run:
                         outcome = (
-                            ("skipped", "", "")
+                            ("skipped", None, "")
                             if ledger.status(event_key) == "sent"
-                            else ("would_send", "", "")
+                            else ("would_send", None, "")
                         )
                         if outcome[0] == "would_send":
                             result.payloads.append(
@@ -344,34 +349,34 @@ def _send_one(
     event: str,
     payload: dict[str, Any],
     resend_uncertain: bool,
-) -> tuple[str, str, str]:
+) -> tuple[str, Reason | None, str]:
     """Send one event under the ledger's protection; return (outcome, reason, message).
 
     The outcome is ``sent``, ``skipped`` (the ledger has it), ``uncertain`` or ``failed``.
     """
     state = ledger.claim(event_key, account, address, event, resend_uncertain=resend_uncertain)
     if state == "sent":
-        return "skipped", "", ""
+        return "skipped", None, ""
     if state is not None:  # "sending" (a run died mid-request) or "uncertain"
-        return "uncertain", "outcome_unknown", "an earlier attempt may have recorded it"
+        return "uncertain", Reason.OUTCOME_UNKNOWN, "an earlier attempt may have recorded it"
     try:
         answer = client.events.create(address, event, payload)
     except TransportError as exc:
         if exc.sent:
             ledger.mark(event_key, account, address, event, "uncertain")
-            return "uncertain", "outcome_unknown", str(exc)
+            return "uncertain", Reason.OUTCOME_UNKNOWN, str(exc)
         ledger.forget(event_key)
-        return "failed", "not_sent", str(exc)
+        return "failed", Reason.NOT_SENT, str(exc)
     except NotFoundError:
         ledger.forget(event_key)
-        return "failed", "contact_not_found", f"no contact with email {address}"
+        return "failed", Reason.CONTACT_NOT_FOUND, f"no contact with email {address}"
     except APIError as exc:
         if exc.status >= 500:
             # The server may have recorded it before failing: never repeat it.
             ledger.mark(event_key, account, address, event, "uncertain")
-            return "uncertain", "outcome_unknown", str(exc)
+            return "uncertain", Reason.OUTCOME_UNKNOWN, str(exc)
         ledger.forget(event_key)
         messages = "; ".join(f"{e.attribute}: {e.message}" for e in exc.errors)
-        return "failed", f"rejected_{exc.status}", messages or str(exc)
+        return "failed", Reason.SERVER_REJECTED, f"HTTP {exc.status}: {messages or exc}"
     ledger.mark(event_key, account, address, event, "sent", str(answer.get("contact_id", "")))
-    return "sent", "", ""
+    return "sent", None, ""

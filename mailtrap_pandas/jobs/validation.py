@@ -150,7 +150,7 @@ def validate(
     >>> report.failures[["row", "column"]].values.tolist()
     [[1, 'Email'], [1, 'age']]
     >>> report.failures["reason"].tolist()
-    [<Reason.INVALID_EMAIL: 'invalid_email'>, <Reason.NOT_LOSSLESS: 'not_lossless'>]
+    ['invalid_email', 'not_lossless']
     """
     if not is_dask_frame(df):
         _validate.check_frame(df, "validate")  # before asking for a token

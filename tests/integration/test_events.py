@@ -273,7 +273,8 @@ def test_422_fails_the_row_without_ledger_entry(
 ) -> None:
     df = pd.DataFrame({"email": ["ann@example.com"], "p": ["x" * 300]})
     result = send_events(df, client, name="e", params=["p"], journal=ledger, progress=False)
-    assert result.failed.loc[0, "reason"] == "rejected_422"
+    assert result.failed.loc[0, "reason"] == "server_rejected"
+    assert "HTTP 422" in result.failed.loc[0, "message"]
     assert "too long" in result.failed.loc[0, "message"]
     with sqlite3.connect(ledger) as db:
         assert db.execute("SELECT count(*) FROM event_ledger").fetchone()[0] == 0

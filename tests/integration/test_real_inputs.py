@@ -171,3 +171,86 @@ def test_payloads_with_fields_need_no_token(account: Any) -> None:
     }
     assert list(df.mailtrap.to_import_payloads(fields=FIELDS)) == bodies
     assert account.state()["requests"] == before  # nothing asked of any server
+
+
+# -- 6. dedupe picks the winning row first -------------------------------------------------
+
+STALE = pd.DataFrame({"email": ["ann@example.com", "ANN@example.com"], "rating": ["5", "five"]})
+
+
+def test_an_invalid_last_row_keeps_the_stale_row_out(account: Any, client: Any) -> None:
+    result = mtp.import_contacts(STALE, client, **FAST)
+    result.check_invariant(STALE.index)
+    assert result.imported_index.empty and account.state()["imports"] == 0
+    assert result.rejected.index.tolist() == [1]
+    assert result.duplicates.to_dict("records") == [
+        {"row": 0, "email": "ann@example.com", "kept_row": 1}
+    ]
+    assert mtp.read_export(client, progress=False).empty
+
+
+@pytest.mark.parametrize("kind", ["list", "csv"])
+def test_streams_never_import_a_superseded_row(
+    account: Any, client: Any, tmp_path: Path, kind: str
+) -> None:
+    first = pd.DataFrame({"email": ["ann@example.com", "bob@example.com"], "rating": ["5", "1"]})
+    second = pd.DataFrame(
+        {"email": ["ANN@example.com", "bob@example.com"], "rating": ["five", "2"]}, index=[2, 3]
+    )
+    source: Any = [first, second]
+    if kind == "csv":
+        source = tmp_path / "stream.csv"
+        pd.concat([first, second]).to_csv(source, index=False)
+    result = mtp.import_contacts(source, client, chunk_size=1, **FAST)
+    result.check_invariant(pd.RangeIndex(4))
+    assert result.imported_index.tolist() == [3]  # bob's last row; ann's last row failed
+    assert result.rejected.index.tolist() == [2]
+    dups = result.duplicates.sort_values("row")
+    assert dups[["row", "kept_row"]].values.tolist() == [[0, 2], [1, 3]]
+    assert stored_ratings(client) == {"bob@example.com": 2}
+    bodies = list(mtp.to_import_payloads(source, client, chunk_size=1))
+    assert [orjson.loads(b)["contacts"][0]["email"] for b in bodies] == ["bob@example.com"]
+
+
+def test_streams_first_a_failed_first_row_claims_its_email(account: Any, client: Any) -> None:
+    first = pd.DataFrame({"email": ["ann@example.com"], "rating": ["five"]})
+    second = pd.DataFrame({"email": ["ANN@example.com"], "rating": ["5"]}, index=[1])
+    result = mtp.import_contacts([first, second], client, dedupe="first", **FAST)
+    result.check_invariant(pd.RangeIndex(2))
+    assert result.imported_index.empty and result.rejected.index.tolist() == [0]
+    assert result.duplicates[["row", "kept_row"]].values.tolist() == [[1, 0]]
+
+
+def stored_ratings(client: Any) -> dict[str, Any]:
+    df = mtp.read_export(client, progress=False)
+    return dict(zip(df["email"], df["rating"], strict=True))
+
+
+# -- 7. missing values are <NA>; one reason dtype --------------------------------------------
+
+
+@pytest.mark.parametrize("n", [3, 1_200])
+def test_missing_emails_are_na_in_rejected(account: Any, client: Any, n: int) -> None:
+    emails: list[Any] = [f"user{i}@example.com" for i in range(n)]
+    emails[0], emails[1], emails[2] = None, "", float("nan")
+    df = pd.DataFrame({"email": emails, "rating": "1"})
+    result = mtp.import_contacts(df, client, **FAST)
+    result.check_invariant(df.index)
+    assert result.rejected.loc[[0, 1, 2], "email"].isna().all()
+    assert not result.rejected["email"].isin(["nan", "", "None"]).any()
+    report = mtp.validate(df, client)
+    assert report.failures["email"].isna().all() and report.failures["email"].dtype == "string"
+
+
+def test_reason_columns_share_one_dtype(account: Any, client: Any) -> None:
+    account.seed(contacts=[{"email": "ann@example.com"}])
+    df = pd.DataFrame({"email": ["ann@example.com", "bad", "nobody@example.com"], "rating": "x"})
+    report = mtp.validate(df, client)
+    result = mtp.import_contacts(df, client, **FAST)
+    events = mtp.send_events(df, client, name="Visit", journal=False, progress=False)
+    dtypes = {str(report.failures["reason"].dtype), str(result.rejected["reason"].dtype)}
+    dtypes.add(str(events.failed["reason"].dtype))
+    assert dtypes == {"string"}
+    assert set(events.failed["reason"]) == {"invalid_email", "contact_not_found"}
+    assert set(events.failed["reason"]) <= {r.value for r in mtp.Reason}
+    assert events.failed["email"].dtype == "string"

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mailtrap_pandas.frames.dtypes import field_type
+from mailtrap_pandas.frames.normalize import REASON_DTYPE
 from mailtrap_pandas.frames.validate import FAILURE_COLUMNS, Reason
 from mailtrap_pandas.jobs.validation import validate
 
@@ -76,7 +77,9 @@ def test_any_frame_is_fully_accounted_for(
     assert list(r.failures.columns) == FAILURE_COLUMNS
     assert failed <= labels
     assert (r.failures["row"].isna() == (r.failures["reason"] == Reason.UNKNOWN_COLUMN)).all()
-    assert all(isinstance(x, Reason) for x in r.failures["reason"])
+    assert r.failures["reason"].dtype == REASON_DTYPE
+    assert all(Reason(x) for x in r.failures["reason"])  # every value is a Reason
+    assert r.failures["email"].dtype == "string"  # missing emails are <NA>
     assert r.n_valid + r.n_failed_rows + r.n_duplicates == len(df)
     assert len(failed) == r.n_failed_rows
     assert set(r.valid.index) <= labels and not failed & set(r.valid.index)

@@ -13,11 +13,21 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["Outcomes"]
+from mailtrap_pandas.frames.normalize import Reason
+
+__all__ = ["Outcomes", "email_text"]
 
 
 def _text(value: Any) -> str:
     return str(value.value) if isinstance(value, Enum) else ("" if value is None else str(value))
+
+
+def email_text(value: Any) -> str | None:
+    """An email for ``rejected``: None (shown as <NA>) when missing, never 'nan' or ''."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    text = str(value)
+    return text if text.strip() else None
 
 
 @dataclass(eq=False)
@@ -34,22 +44,22 @@ class Outcomes:
     retry_rows: list[pd.DataFrame] = field(default_factory=list)
 
     def reject(
-        self, row: Any, email: Any, stage: str, column: Any, reason: Any, message: Any
+        self, row: Any, email: Any, stage: str, column: Any, reason: Reason | str, message: Any
     ) -> None:
         """Record one problem of one row."""
         self.rejected.append(
             {
                 "row": row,
-                "email": _text(email),
+                "email": email_text(email),
                 "stage": stage,
                 "column": _text(column),
-                "reason": _text(reason),
+                "reason": Reason(reason).value,  # a free string here is a bug
                 "message": _text(message),
             }
         )
 
     def reject_rows(
-        self, index: pd.Index, emails: pd.Series, column: str, reason: str, message: str
+        self, index: pd.Index, emails: pd.Series, column: str, reason: Reason | str, message: str
     ) -> None:
         """Record the same server-side problem for every row of a chunk."""
         for label, email in zip(index, emails, strict=True):

@@ -6,9 +6,11 @@ are recorded in :class:`~mailtrap_pandas.jobs.imports.outcomes.Outcomes` as they
 
 Streams (iterables of frames, Parquet/CSV paths, pyarrow datasets) are planned frame by frame.
 Emails seen are remembered as 64-bit hashes (:mod:`.seen`, 16 bytes each):
-``dedupe="first"`` drops a later repeat (``duplicates``); ``dedupe="error"`` rejects it
-(stage local); ``dedupe="last"`` lets it through: the submitter orders the jobs so that the
-last row wins (see :mod:`.submit`).
+``dedupe="first"`` drops a later repeat (``duplicates``), also of a first row that failed;
+``dedupe="error"`` rejects it (stage local). ``dedupe="last"``: a source that can be read
+twice was read ahead (:mod:`.supersede`), so only each email's last row is sent and a last
+row that fails keeps the older ones out; a one-shot iterator lets a repeat through and the
+submitter orders the jobs so that the last row wins (see :mod:`.submit`).
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ import pandas as pd
 
 from mailtrap_pandas.errors import InputError
 from mailtrap_pandas.frames.encode import Chunk, encode_chunks
-from mailtrap_pandas.frames.normalize import email_key
+from mailtrap_pandas.frames.normalize import Reason, email_key
 from mailtrap_pandas.frames.validate import validate
 from mailtrap_pandas.jobs.imports.outcomes import Outcomes
 from mailtrap_pandas.jobs.imports.seen import SeenEmails, email_hashes
+from mailtrap_pandas.jobs.imports.supersede import Superseded
 from mailtrap_pandas.jobs.progress import Progress
 
 __all__ = ["MODES", "Mode", "Planner"]
@@ -54,6 +57,8 @@ class Planner:
     # email -> row label (dedupe first/error) or chunk number (last), 16 bytes per email
     seen: SeenEmails = field(default_factory=SeenEmails)
     next_chunk: int = 0
+    #: dedupe="last" over a source read twice: each email's last row is known ahead.
+    latest: Superseded | None = None
 
     @cached_property
     def types(self) -> dict[str, str]:
@@ -73,7 +78,9 @@ class Planner:
             )
         failures = report.failures
         for rec in failures.itertuples(index=False):
-            self.outcomes.reject(rec.row, rec.email, "local", rec.column, rec.reason, rec.message)
+            self.outcomes.reject(
+                rec.row, rec.email, "local", rec.column, str(rec.reason), rec.message
+            )
         if len(report.duplicates) and self.dedupe != "error":
             # With dedupe="error" the clashing rows are failures, already rejected above.
             self.outcomes.duplicates.append(report.duplicates)
@@ -81,9 +88,15 @@ class Planner:
         self.progress.skipped(report.n_failed_rows + report.n_duplicates)
         valid = report.valid
         fields = {tag: dt for tag, dt in report.fields.items() if tag in valid.columns}
+        if self.latest is not None:
+            before = len(valid)
+            valid = self.latest.drop(frame, valid)
+            self.progress.skipped(before - len(valid))
         valid = self._match(valid)
         if self.stream:
             valid = self._cross_frame(valid)
+            if self.dedupe == "first":
+                self._claim_failed(failures)
         if self.stream and not failures.empty:
             self.outcomes.retry_rows.append(frame[frame.index.isin(failures["row"])])
         valid = self.select(valid)
@@ -135,9 +148,25 @@ class Planner:
         kept: pd.DataFrame = valid[~drop]
         return kept
 
+    def _claim_failed(self, failures: pd.DataFrame) -> None:
+        """dedupe="first" across frames: a first row that failed still claims its email.
+
+        Its later repeats are then duplicates of it (never imported in its place).
+        """
+        rows = failures[failures["row"].notna()]
+        no_email = rows["row"][rows["reason"].isin([Reason.MISSING_EMAIL, Reason.INVALID_EMAIL])]
+        rows = rows[~rows["row"].isin(no_email)].drop_duplicates("row")
+        if rows.empty:
+            return
+        keys = email_hashes(rows["email"])
+        found, _ = self.seen.lookup(keys)
+        new = ~pd.Series(keys).duplicated().to_numpy() & ~found
+        labels = pd.Index(rows["row"].tolist())[new]
+        self.seen.insert(keys[new], self.seen.encode_labels(labels))
+
     def _cross_frame(self, valid: pd.DataFrame) -> pd.DataFrame:
         if self.dedupe == "last":
-            return valid  # ordered by the submitter instead
+            return valid  # read ahead (self.latest), or ordered by the submitter
         keys = email_hashes(valid["email"])
         repeat, values = self.seen.lookup(keys)
         if repeat.any():
@@ -157,7 +186,7 @@ class Planner:
                         email,
                         "local",
                         "email",
-                        "duplicate_email",
+                        Reason.DUPLICATE_EMAIL,
                         "this email occurs in an earlier frame (dedupe='error')",
                     )
         self.seen.insert(keys[~repeat], self.seen.encode_labels(valid.index[~repeat]))

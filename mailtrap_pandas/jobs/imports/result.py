@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from mailtrap_pandas.errors import MailtrapError
-from mailtrap_pandas.frames.normalize import email_key
+from mailtrap_pandas.frames.normalize import Reason, email_key
 from mailtrap_pandas.jobs.imports.job import FINAL_STATUSES, Job
-from mailtrap_pandas.jobs.imports.outcomes import Outcomes
+from mailtrap_pandas.jobs.imports.outcomes import Outcomes, email_text
 from mailtrap_pandas.reprs import BAD, GOOD, PLAIN, counts, heading, note, plural, section, table
 
 __all__ = [
@@ -330,10 +330,10 @@ def assemble(
             rejected_rows.append(
                 {
                     "row": label,
-                    "email": str(email),
+                    "email": email_text(email),
                     "stage": "server",
                     "column": "",
-                    "reason": "import_failed",
+                    "reason": Reason.IMPORT_FAILED.value,
                     "message": f"import {job.import_id} ended with status 'failed'",
                 }
             )

@@ -29,6 +29,7 @@ from mailtrap_pandas.jobs.imports.outcomes import Outcomes
 from mailtrap_pandas.jobs.imports.planner import MODES, Mode, Planner
 from mailtrap_pandas.jobs.imports.result import ImportResult, assemble
 from mailtrap_pandas.jobs.imports.submit import Submitter
+from mailtrap_pandas.jobs.imports.supersede import Superseded, can_reread, last_rows
 from mailtrap_pandas.jobs.imports.verify import resolve_uncertain
 from mailtrap_pandas.jobs.progress import Progress
 from mailtrap_pandas.jobs.sources import Source, open_source
@@ -49,6 +50,21 @@ def _prepare(
     client = ensure_client(client)
     specs = [dict(f) for f in fields] if fields is not None else account_fields(client)
     return client, specs, size
+
+
+def _latest(
+    source: Source,
+    stream: bool,
+    dedupe: str,
+    specs: Sequence[Mapping[str, Any]],
+    columns: Mapping[Any, str] | None,
+    size: int,
+) -> Superseded | None:
+    """For ``dedupe="last"`` over a stream that can be read twice: every email's last row."""
+    if not (stream and dedupe == "last" and can_reread(source)):
+        return None
+    frames, _, _ = open_source(source, size)
+    return Superseded(last_rows(frames, specs, columns))
 
 
 def _check_lists(
@@ -201,6 +217,7 @@ def import_contacts(
         progress=bar,
         mode=mode,
         existing=existing,
+        latest=_latest(source, stream, dedupe, specs, columns, size),
     )
     sub = Submitter(
         client=client,
@@ -216,6 +233,8 @@ def import_contacts(
 
     def result(since: int) -> ImportResult:
         bar.close()
+        if planner.latest is not None:
+            outcomes.duplicates = planner.latest.settle(outcomes.duplicates)
         return assemble(
             sub.jobs,
             outcomes,
@@ -287,6 +306,7 @@ def to_import_payloads(
     else:
         _, specs, size = _prepare(client, fields, chunk_size)
     frames, _, stream = open_source(df, size)
+    latest = _latest(df, stream, dedupe, specs, columns, size)
     planner = Planner(
         specs=specs,
         list_ids=list_ids,
@@ -301,8 +321,10 @@ def to_import_payloads(
             "dayfirst": dayfirst,
             "date_format": date_format,
         },
-        dedupe=dedupe if dedupe != "last" else "first",  # a dry run can't wait on jobs
+        # A dry run can't wait on jobs: "last" needs a source it can read ahead.
+        dedupe=dedupe if dedupe != "last" or latest is not None else "first",
         stream=stream,
+        latest=latest,
         outcomes=Outcomes(),
         progress=Progress(False, None),
     )

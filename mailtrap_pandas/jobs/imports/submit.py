@@ -95,7 +95,7 @@ class Submitter:
     def submit(self, chunk: Chunk, valid: pd.DataFrame) -> None:
         """Submit one chunk unless the journal says it was already taken care of."""
         base, account = self.key
-        if self.planner.stream and self.planner.dedupe == "last":
+        if self.planner.stream and self.planner.dedupe == "last" and self.planner.latest is None:
             self._wait_for_earlier(chunk)
         entry = self.journal.get(base, account, chunk.sha256)
         if entry is not None and self.resend_done and entry.state in DONE_STATES:
