@@ -228,6 +228,23 @@ def _forms(opts: DateOptions) -> list[tuple[str, str]]:
     return forms
 
 
+def _bools(arr: pa.Array) -> Mask:
+    return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _plain_iso(s: pa.Array, rows: Mask) -> tuple[npt.NDArray[np.int64], ...]:
+    """(y, m, d) of the ``rows`` of ``s`` that are exactly ``yyyy-mm-dd``, read from the bytes.
+
+    The common case of a whole column, without a regex extraction: the ten bytes of
+    each value are gathered from Arrow's buffers at once.
+    """
+    offsets = np.frombuffer(s.buffers()[1], dtype=np.int32)[s.offset : s.offset + len(s)]
+    data = np.frombuffer(s.buffers()[2], dtype=np.uint8)
+    digits = data[offsets[rows][:, None] + np.arange(10)].astype(np.int64) - 48
+    y = digits[:, 0] * 1000 + digits[:, 1] * 100 + digits[:, 2] * 10 + digits[:, 3]
+    return y, digits[:, 5] * 10 + digits[:, 6], digits[:, 8] * 10 + digits[:, 9]
+
+
 def parse_dates(s: pa.Array, missing: Mask, opts: DateOptions) -> ParsedDates:
     """Read trimmed date strings (null where missing) by ``opts``.
 
@@ -238,24 +255,33 @@ def parse_dates(s: pa.Array, missing: Mask, opts: DateOptions) -> ParsedDates:
     >>> p.ok.tolist(), p.ambiguous.tolist()
     ([True, True, False], [False, False, True])
     """
-    # Year-first with other separators, and yyyymmdd, become yyyy-mm-dd first.
-    s = pc.replace_substring_regex(s, r"^([0-9]{4})[/.]([0-9]{1,2})[/.]([0-9]{1,2})$", r"\1-\2-\3")
-    s = pc.replace_substring_regex(s, r"^([0-9]{4})([0-9]{2})([0-9]{2})$", r"\1-\2-\3")
     n = len(s)
     y, m, d = (np.zeros(n, np.int64) for _ in range(3))
     has_time = np.zeros(n, bool)
     matched = np.zeros(n, bool)
+    if not opts.date_format:  # a format comes first, even for yyyy-mm-dd
+        plain = ~missing & _bools(pc.match_substring_regex(s, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))
+        if plain.any():
+            y[plain], m[plain], d[plain] = _plain_iso(s, plain)
+            matched |= plain
+    rest = np.flatnonzero(~(matched | missing))
+    sub = s.take(pa.array(rest)) if len(rest) else pa.array([], pa.string())
+    # Year-first with other separators, and yyyymmdd, become yyyy-mm-dd first.
+    sub = pc.replace_substring_regex(
+        sub, r"^([0-9]{4})[/.]([0-9]{1,2})[/.]([0-9]{1,2})$", r"\1-\2-\3"
+    )
+    sub = pc.replace_substring_regex(sub, r"^([0-9]{4})([0-9]{2})([0-9]{2})$", r"\1-\2-\3")
+    left = np.ones(len(sub), bool)  # rows of ``sub`` no form matched yet
     for kind, pattern in _forms(opts):
-        todo = ~(matched | missing)
-        if not todo.any():
+        if not left.any():
             break
-        pos = np.flatnonzero(todo)
-        sub = s if len(pos) == n else s.take(pa.array(pos))
-        parts = pc.extract_regex(sub, pattern)
+        idx = np.flatnonzero(left)
+        parts = pc.extract_regex(sub.take(pa.array(idx)), pattern)
         hit = np.asarray(pc.is_valid(parts).to_numpy(zero_copy_only=False), dtype=bool)
         if not hit.any():
             continue
-        at = pos[hit]
+        left[idx[hit]] = False
+        at = rest[idx[hit]]
         parts = parts.filter(pa.array(hit))
         year = _field(parts, "y")
         if year is not None:
@@ -278,20 +304,17 @@ def parse_dates(s: pa.Array, missing: Mask, opts: DateOptions) -> ParsedDates:
     invalid = matched & ~real
     timed = matched & real & has_time
     ok = matched & real & (~has_time | opts.truncate_time)
-    rest = ~(matched | missing)
+    unmatched = ~(matched | missing)
     ambiguous = np.zeros(n, bool)
-    if opts.dayfirst is None and rest.any():
-        ambiguous = rest & np.asarray(
-            pc.fill_null(pc.match_substring_regex(s, _NUMERIC), False).to_numpy(
-                zero_copy_only=False
-            ),
-            dtype=bool,
-        )
+    if opts.dayfirst is None and left.any():
+        idx = np.flatnonzero(left)
+        looks = _bools(pc.match_substring_regex(sub.take(pa.array(idx)), _NUMERIC))
+        ambiguous[rest[idx[looks]]] = True
     return ParsedDates(
         days=days,
         ok=ok,
         invalid=invalid,
         has_time=timed & ~ok,
         ambiguous=ambiguous,
-        unparsed=rest & ~ambiguous,
+        unparsed=unmatched & ~ambiguous,
     )
