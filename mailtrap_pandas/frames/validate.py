@@ -577,6 +577,15 @@ def validate(
 # -- one report from many pieces ----------------------------------------------------------------
 
 
+def _failed_claims(failures: list[pd.DataFrame]) -> pd.DataFrame:
+    """``row``, ``key`` of failed rows whose email itself is valid (they can win a dedupe)."""
+    rows = pd.concat([f[["row", "email", "reason"]] for f in failures], ignore_index=True)
+    rows = rows[rows["row"].notna()]
+    no_email = rows.loc[rows["reason"].isin([Reason.MISSING_EMAIL, Reason.INVALID_EMAIL]), "row"]
+    rows = rows[~rows["row"].isin(no_email)].drop_duplicates("row")
+    return pd.DataFrame({"row": rows["row"], "key": email_key(rows["email"])})
+
+
 def _shift(labels: pd.Series, offset: int) -> pd.Series:
     return labels.map(lambda v: v if v is None or pd.isna(v) else int(v) + offset)
 
@@ -647,26 +656,48 @@ def gather(pieces: Sequence[tuple[int, ValidationReport]]) -> ValidationReport:
             all_valid = all_valid[~clash]
     else:
         keep: Literal["first", "last"] = "last" if first.dedupe == "last" else "first"
-        lose = key.duplicated(keep=keep).to_numpy()
-        if lose.any():
-            positions = pd.Series(np.arange(len(key)))
-            winner = labels[positions.groupby(key.to_numpy()).transform(keep).to_numpy()]
+        # The winner is picked among every row with a valid email, failed or not (as in
+        # validate): a failing winner keeps the other pieces' rows of its email out.
+        claims = _failed_claims(failures)
+        cand = pd.DataFrame(
+            {
+                "label": np.concatenate([labels, claims["row"].to_numpy(dtype=object)]),
+                "key": np.concatenate(
+                    [key.to_numpy(dtype=object), claims["key"].to_numpy(dtype=object)]
+                ),
+                "valid": np.r_[np.ones(len(labels), bool), np.zeros(len(claims), bool)],
+            }
+        ).sort_values("label", kind="stable")
+        cand["winner"] = cand.groupby("key", sort=False)["label"].transform(keep)
+        losers = cand[cand["label"] != cand["winner"]]
+        if len(losers):
             # A piece's own winner may lose across pieces: its losers follow the new winner.
-            moved = dict(zip(labels[lose], winner[lose], strict=True))
+            moved = dict(zip(losers["label"], losers["winner"], strict=True))
             duplicates = [
                 d.assign(kept_row=d["kept_row"].map(lambda v: moved.get(v, v))) for d in duplicates
             ]
+            dropped = losers[losers["valid"].to_numpy(dtype=bool)]
+            lose = np.isin(labels, dropped["label"].to_numpy())
             duplicates.append(
-                pd.DataFrame({"row": labels[lose], "email": emails[lose], "kept_row": winner[lose]})
+                pd.DataFrame(
+                    {
+                        "row": labels[lose],
+                        "email": emails[lose],
+                        "kept_row": [moved[v] for v in labels[lose]],
+                    }
+                )
             )
             n_dups += int(lose.sum())
             all_valid = all_valid[~lose]
     kept_failures = [f for f in failures if len(f)]
     kept_dups = [d for d in duplicates if len(d)]
+    gathered = (
+        pd.concat(kept_failures, ignore_index=True) if kept_failures else first.failures.iloc[:0]
+    )
+    gathered["reason"] = reason_column(gathered["reason"], gathered.index)
+    gathered["email"] = gathered["email"].astype("string")
     return ValidationReport(
-        failures=pd.concat(kept_failures, ignore_index=True)
-        if kept_failures
-        else first.failures.iloc[:0],
+        failures=gathered,
         valid=all_valid,
         duplicates=pd.concat(kept_dups, ignore_index=True)
         if kept_dups

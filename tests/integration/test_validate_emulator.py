@@ -116,7 +116,10 @@ def test_every_reason_code_against_live_fields(client: Client) -> None:
     )
     report = validate(df, client, dedupe="error", nulls="error", unknown="error")
     found = set(report.failures["reason"])
-    assert found == set(Reason)  # all twelve codes in one report
+    # All twelve validation codes in one report (the rest of Reason is for imports and events).
+    later = {"server_rejected", "import_failed", "submit_failed", "uncertain"}
+    later |= {"invalid_name", "contact_not_found", "not_sent", "outcome_unknown"}
+    assert found == {r.value for r in Reason} - later
     assert set(report.failures["row"].dropna()) <= set(df.index)
     assert report.n_valid + report.n_failed_rows + report.n_duplicates == len(df)
 
