@@ -134,6 +134,31 @@ def measure(mode: str, path: Path) -> dict[str, Any]:
     return result
 
 
+def slope(small: int = 1_000_000, large: int = 4_000_000) -> dict[str, float]:
+    """Peak-RSS growth per extra row of a streamed dry run: ``small`` vs ``large`` rows.
+
+    Each size runs in its own subprocess. Issue 15's target is <= 24 bytes per row: the
+    only state that must grow is the 16-byte email hash for cross-stream dedupe.
+    """
+    peaks = {}
+    with tempfile.TemporaryDirectory(prefix="bench-slope-") as tmp:
+        for n in (small, large):
+            path = Path(tmp) / f"contacts-{n}.parquet"
+            write_file(path, n)
+            peaks[n] = measure("stream", path)["peak_rss_mb"]
+            path.unlink()
+    per_row = (peaks[large] - peaks[small]) * 1e6 / (large - small)
+    print(
+        f"  stream peak RSS {small:,} rows {peaks[small]:.0f} MB, {large:,} rows "
+        f"{peaks[large]:.0f} MB: {per_row:.1f} bytes per extra row (target <= 24)"
+    )
+    return {
+        "slope_small_mb": peaks[small],
+        "slope_large_mb": peaks[large],
+        "bytes_per_row": per_row,
+    }
+
+
 def run(n_rows: int = 5_000_000) -> dict[str, float]:
     """Write the file, measure idle / stream / whole in subprocesses; print and return."""
     with tempfile.TemporaryDirectory(prefix="bench-stream-") as tmp:
@@ -176,6 +201,8 @@ def run(n_rows: int = 5_000_000) -> dict[str, float]:
     )
     print(f"  streamed / whole (above idle) {out['stream_vs_whole']:8.2f}")
     print(f"  same bodies: {bool(out['same_bytes'])} ({stream['bodies']} bodies)")
+    # The slope at a fifth and four fifths of the run's size (1M -> 4M by default).
+    out |= slope(max(1, n_rows // 5), max(2, 4 * n_rows // 5))
     return out
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mailtrap_pandas.jobs.imports import seen as seen_module
 from mailtrap_pandas.jobs.imports.seen import SeenEmails, email_hashes
 
 
@@ -40,4 +42,22 @@ def test_matches_a_plain_dict(batches: list[list[int]]) -> None:
         ]
         seen.insert(keys, np.full(len(keys), number, dtype=np.int64))
         model.update(dict.fromkeys(emails, number))
+    assert len(seen) == len(model)
+
+
+def test_runs_stop_growing_at_max_run_and_still_match(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Memory grows by the 16 bytes per email only: no merge builds a run past MAX_RUN.
+    monkeypatch.setattr(seen_module, "MAX_RUN", 64)
+    seen, model = SeenEmails(), {}
+    for number in range(40):
+        emails = [f"user{(number * 7 + i) % 500}@example.com" for i in range(20)]
+        keys = email_hashes(emails)
+        found, values = seen.lookup(keys)
+        assert found.tolist() == [e in model for e in emails]
+        assert [int(v) for v, f in zip(values, found, strict=True) if f] == [
+            model[e] for e in emails if e in model
+        ]
+        seen.insert(keys, np.full(len(keys), number, dtype=np.int64))
+        model.update(dict.fromkeys(emails, number))
+    assert max(len(keys) for keys, _ in seen._runs) <= 64 and len(seen._runs) > 3
     assert len(seen) == len(model)

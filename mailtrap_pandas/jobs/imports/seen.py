@@ -22,6 +22,8 @@ from mailtrap_pandas.frames.normalize import email_key
 __all__ = ["SeenEmails", "email_hashes"]
 
 Keys = npt.NDArray[np.uint64]
+#: Largest run a merge makes (entries of 16 bytes): see :meth:`SeenEmails.insert`.
+MAX_RUN = 1 << 20
 Values = npt.NDArray[np.int64]
 
 
@@ -78,8 +80,16 @@ class SeenEmails:
         order = np.argsort(keys, kind="stable")
         self._runs.append(_last_of_each(keys[order], values[order]))
         # Merge while the newest run is at least half the size of the one before it:
-        # O(log n) runs to search, and each email is copied O(log n) times in all.
-        while len(self._runs) > 1 and 2 * len(self._runs[-1][0]) >= len(self._runs[-2][0]):
+        # O(log n) runs to search, and each email is copied O(log n) times in all. A merge
+        # briefly needs ~4.5x its entries (concatenation, argsort order, the gathered copy),
+        # so runs stop growing at MAX_RUN entries: that transient stays a constant (~75 MB)
+        # instead of growing with the stream, and memory grows by the 16 bytes per email
+        # alone; past MAX_RUN, a lookup searches one more sorted run per MAX_RUN emails.
+        while (
+            len(self._runs) > 1
+            and 2 * len(self._runs[-1][0]) >= len(self._runs[-2][0])
+            and len(self._runs[-1][0]) + len(self._runs[-2][0]) <= MAX_RUN
+        ):
             new_keys, new_values = self._runs.pop()
             old_keys, old_values = self._runs.pop()
             keys_ = np.concatenate([old_keys, new_keys])
