@@ -29,6 +29,8 @@ from mailtrap_pandas.frames.encode import list_ids_arg
 from mailtrap_pandas.frames.normalize import email_key
 from mailtrap_pandas.frames.validate import check_frame
 from mailtrap_pandas.jobs.imports.planner import MODES, Mode
+from mailtrap_pandas.jobs.imports.seen import email_hashes
+from mailtrap_pandas.jobs.store import Journal, SyncStore, open_journal
 from mailtrap_pandas.reprs import (
     BAD,
     GOOD,
@@ -649,6 +651,8 @@ class SyncPlan:
     snapshot_fingerprint: str
     _client: Client = field(repr=False)
     _snapshot_columns: list[Any] = field(default_factory=list, repr=False)
+    #: The store recording the members this package added (``remove_missing="tracked"``).
+    _store: SyncStore | None = field(default=None, repr=False)
 
     @property
     def empty(self) -> bool:
@@ -780,6 +784,14 @@ class SyncPlan:
                 progress=progress,
                 journal=journal,
             )
+        if self._store is not None:  # what this package put on the list, for "tracked"
+            for name, record in (
+                ("adds", self._store.members_added),
+                ("removes", self._store.members_removed),
+            ):
+                if name in out:
+                    done = getattr(self, name).loc[out[name].imported_index, "email"]
+                    record(self.list_id, email_hashes(done, self._store.hash_key))
         return out
 
 
@@ -788,9 +800,10 @@ def sync_list(
     list_id: int,
     client: Client | None = None,
     *,
-    remove_missing: bool = False,
+    remove_missing: bool | Literal["tracked"] = False,
     progress: bool = True,
     snapshot: pd.DataFrame | None = None,
+    journal: str | os.PathLike[str] | bool | Journal | None = None,
 ) -> SyncPlan:
     """Plan the membership changes that make list ``list_id`` hold the frame's emails.
 
@@ -807,12 +820,18 @@ def sync_list(
         The list to sync.
     client : Client, optional
         Defaults to ``Client()`` from the environment.
-    remove_missing : bool
-        Also take off the list its members that are not in the frame.
+    remove_missing : bool or "tracked"
+        ``True``: also take off the list its members that are not in the frame.
+        ``"tracked"``: only those of them this package added to the list (by
+        ``sync_list(...).apply()`` or :func:`~mailtrap_pandas.sync` with ``list_ids``,
+        recorded in the store), never members added by hand or by other tools.
     progress : bool
         Show progress while exporting.
     snapshot : DataFrame, optional
         An unfiltered typed export to work from instead of taking a new one.
+    journal : path, bool or Journal, optional
+        The store that records the members this package adds (default the import
+        journal's file); ``False`` records nothing.
 
     Returns
     -------
@@ -844,9 +863,15 @@ def sync_list(
             "exists": key[~is_member].isin(known_keys).astype(bool),
         }
     )
+    if remove_missing not in (True, False, "tracked"):
+        raise InputError(f"remove_missing must be True, False or 'tracked', not {remove_missing!r}")
+    store = SyncStore(open_journal(journal), client.base_url, client.account_id)
     removes = pd.DataFrame({"email": pd.Series([], dtype="string")})
     if remove_missing:
         gone = members & ~snap_key.isin(set(key)).to_numpy(dtype=bool)
+        if remove_missing == "tracked":
+            ours = np.isin(email_hashes(snap["email"], store.hash_key), store.members(list_id))
+            gone &= ours
         removes = pd.DataFrame({"email": snap["email"][gone].astype("string").to_numpy()})
     return SyncPlan(
         list_id=int(list_id),
@@ -858,4 +883,5 @@ def sync_list(
         snapshot_fingerprint=fingerprint(snap),
         _client=client,
         _snapshot_columns=list(snap.columns),
+        _store=store,
     )

@@ -285,3 +285,39 @@ def test_kill_9_mid_sync_then_rerun_sends_only_unconfirmed_rows(tmp_path: Path) 
         assert emu.state()["imports_accepted"] == 6
         stored = by_email(emu)
         assert len(stored) == 6000 and stored.loc["user5999@example.com", "age"] == 5999
+
+
+def members_of(emu: Any, list_id: int) -> set[str]:
+    export = mtp.read_export(emu.client(rate_limit=None), list_ids=[list_id], progress=False)
+    return set(export["email"])
+
+
+def test_tracked_removal_leaves_hand_added_members(emu: Any, tmp_path: Path) -> None:
+    journal = tmp_path / "store.sqlite"
+    client = emu.client(rate_limit=None)
+    hand = [f"hand{i}@example.com" for i in range(3)]  # added in the web app, or by a tool
+    emu.seed(contacts=[{"email": e, "list_ids": [1]} for e in hand])
+    ours = pd.DataFrame({"email": [f"ours{i}@example.com" for i in range(5)]})
+    mtp.sync_list(ours, 1, client, progress=False, journal=journal).apply(progress=False)
+    mtp.sync(contacts(4), client, list_ids=[1], journal=journal, progress=False)
+    assert len(members_of(emu, 1)) == 3 + 5 + 4
+
+    keep = pd.DataFrame({"email": ["ours0@example.com", "user0@example.com"]})
+    tracked = mtp.sync_list(
+        keep, 1, client, remove_missing="tracked", progress=False, journal=journal
+    )
+    gone = {f"ours{i}@example.com" for i in range(1, 5)} | {
+        f"user{i}@example.com" for i in range(1, 4)
+    }
+    assert set(tracked.removes["email"]) == gone
+    tracked.apply(progress=False, max_remove_fraction=1)
+    assert members_of(emu, 1) == {*hand, "ours0@example.com", "user0@example.com"}
+    again = mtp.sync_list(
+        keep, 1, client, remove_missing="tracked", progress=False, journal=journal
+    )
+    assert again.removes.empty
+    # remove_missing=True keeps its meaning: every member missing from the frame.
+    everyone = mtp.sync_list(keep, 1, client, remove_missing=True, progress=False, journal=journal)
+    assert set(everyone.removes["email"]) == set(hand)
+    with pytest.raises(mtp.InputError, match="remove_missing"):
+        mtp.sync_list(keep, 1, client, remove_missing="all", progress=False)  # type: ignore[arg-type]
