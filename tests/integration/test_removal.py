@@ -261,7 +261,9 @@ def test_sigkill_mid_run_then_rerun_repeats_no_finished_row(
         "SELECT count(*) FROM removal_ledger WHERE status = 'sending'"
     ).fetchone()[0]
     store.close()
-    assert settled + in_flight == sent_by_child and in_flight <= 1
+    # The one row in flight was marked 'sending' before its request left: the kill may land
+    # before the server saw it (then it is not among the requests served) or after.
+    assert settled <= sent_by_child <= settled + in_flight and in_flight <= 1
     # The ledger names no contact: keyed hashes only.
     for file in tmp_path.glob("journal.sqlite*"):
         assert b"example.com" not in file.read_bytes()
