@@ -3,14 +3,43 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+UV := $(BIN)/uv
 
-.PHONY: demo test lint types pytest bench chaos screenshots clean
+# The lowest end of the supported range: Python 3.11 and every direct dependency at its
+# floor (uv's lowest-direct resolution); scripts/check_floors.py then proves the floors in
+# pyproject.toml are exactly what was installed.
+LOWEST := .venv-lowest
+# Python 3.13 with the newest dependencies. uv finds a python3.13 on PATH (or downloads
+# one); pyenv's shims answer only for the selected version, so ask pyenv where 3.13 lives.
+PY313_PREFIX := $(shell pyenv prefix 3.13 2>/dev/null)
+PY313 ?= $(if $(PY313_PREFIX),$(PY313_PREFIX)/bin/python3.13,3.13)
+VENV313 := .venv-py313
+
+# Each run gets its own temp dir: runs go in parallel, and pytest prunes shared ones.
+PYTEST_TMP := .pytest-tmp
+# The lowest and 3.13 runs leave out the slowest suites (fault matrix, notebooks: -m slow).
+FAST := -m "not slow and not live"
+
+.PHONY: demo test test-matrix lint types pytest pytest-lowest pytest-py313 bench chaos screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+$(LOWEST)/.installed: pyproject.toml $(STAMP)
+	rm -rf $(LOWEST)
+	$(UV) venv --quiet $(LOWEST) -p 3.11
+	$(UV) pip install --quiet -p $(LOWEST)/bin/python --resolution lowest-direct -e '.[dev]'
+	$(LOWEST)/bin/python scripts/check_floors.py
+	touch $@
+
+$(VENV313)/.installed: pyproject.toml $(STAMP)
+	rm -rf $(VENV313)
+	$(UV) venv --quiet $(VENV313) -p $(PY313)
+	$(UV) pip install --quiet -p $(VENV313)/bin/python -e '.[dev]'
+	touch $@
 
 demo: $(STAMP)
 	$(BIN)/mailtrap-pandas demo
@@ -23,10 +52,29 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
+# Newest versions, Python of $(PYTHON): the whole suite.
 pytest: $(STAMP)
-	$(BIN)/python -m pytest
+	mkdir -p $(PYTEST_TMP)
+	$(BIN)/python -m pytest --basetemp=$(PYTEST_TMP)/newest
 
-test: lint types pytest
+# Lowest versions, Python 3.11: everything but the slow suites.
+pytest-lowest: $(LOWEST)/.installed
+	$(LOWEST)/bin/python scripts/check_floors.py
+	mkdir -p $(PYTEST_TMP)
+	$(LOWEST)/bin/python -m pytest --basetemp=$(PYTEST_TMP)/lowest $(FAST)
+
+# Newest versions, Python 3.13: everything but the slow suites.
+pytest-py313: $(VENV313)/.installed
+	mkdir -p $(PYTEST_TMP)
+	$(VENV313)/bin/python -m pytest --basetemp=$(PYTEST_TMP)/py313 $(FAST)
+
+# The three runs wait on the emulator far more than they compute, so they share the cores;
+# --output-sync keeps each run's report in one piece.
+test: lint types
+	$(MAKE) --no-print-directory -j3 --output-sync=target pytest pytest-lowest pytest-py313
+
+# The same three runs one after another (easier to read; slower).
+test-matrix: lint types pytest pytest-lowest pytest-py313
 
 # Long chaos runs: N new random schedules (tests/reliability/test_chaos.py); a failing
 # schedule is saved in tests/reliability/chaos-db, which `make test` replays.
@@ -42,4 +90,4 @@ screenshots: $(STAMP)
 	$(BIN)/python scripts/screenshots.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LOWEST) $(VENV313) $(PYTEST_TMP) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

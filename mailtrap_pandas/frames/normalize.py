@@ -113,6 +113,10 @@ TRUE_TOKENS: frozenset[str] = frozenset({"true", "t", "yes", "y", "1"})
 FALSE_TOKENS: frozenset[str] = frozenset({"false", "f", "no", "n", "0"})
 
 _INT64_MAX = 2**63 - 1
+# pyarrow < 16 has no string_view type at all, so nothing can be one there.
+_is_string_view: Callable[[pa.DataType], bool] = getattr(
+    pa.types, "is_string_view", lambda _t: False
+)
 _EXACT_FLOAT_INT = 2**53  # integers beyond this are not all representable as float64
 
 # -- email syntax -------------------------------------------------------------------------
@@ -245,7 +249,7 @@ def to_arrow(values: pd.Series) -> pa.Array | None:
         # Arrow would move every value into the first value's time zone; dates are
         # judged in each value's own zone, so take the per-value path.
         return None
-    if pa.types.is_large_string(arr.type) or pa.types.is_string_view(arr.type):
+    if pa.types.is_large_string(arr.type) or _is_string_view(arr.type):
         arr = pc.cast(arr, pa.string())
     return arr
 

@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from mailtrap_pandas.emulator import Emulator
+from mailtrap_pandas.emulator.ratelimit import RateLimiter
 
 from .conftest import Api
 
@@ -97,6 +98,8 @@ def test_bad_fault_spec_and_clear(api: Api) -> None:
 
 def test_rate_limit_small_window(make_emulator: Any) -> None:
     emu = make_emulator(rate_limit=[(5, 1.0, "token")])
+    now = [0.0]  # the limiter's clock, moved by hand instead of sleeping out the window
+    emu.app.limiter = RateLimiter(emu.rate_limit, clock=lambda: now[0])
     api = Api(emu)
     seen = [api.get("/lists") for _ in range(6)]
     assert [r.status_code for r in seen] == [200] * 5 + [429]
@@ -106,7 +109,9 @@ def test_rate_limit_small_window(make_emulator: Any) -> None:
     assert "Retry-After" not in seen[-1].headers
     # Control endpoints are not limited.
     assert api.control("GET", "state").status_code == 200
-    time.sleep(1.05)
+    now[0] = 0.99
+    assert api.get("/lists").status_code == 429
+    now[0] = 1.01
     assert api.get("/lists").status_code == 200
 
 

@@ -222,16 +222,16 @@ def test_resume_after_sigkill(tmp_path: Path) -> None:
     with Emulator(rate_limit=None, db=tmp_path / "emu.sqlite") as emu:
         emu.seed(fields=FIELDS)
         emu.add_fault(job_delay_s=0.5)
-        child = subprocess.Popen(
+        with subprocess.Popen(  # the with block closes the pipe after the kill
             [sys.executable, "-c", CHILD, emu.url, emu.token, str(emu.account_id), str(journal)],
             stdout=subprocess.PIPE,
             env={**os.environ},
-        )
-        deadline = time.time() + 30
-        while emu.state()["imports_accepted"] < 3 and time.time() < deadline:
-            time.sleep(0.02)
-        child.send_signal(signal.SIGKILL)
-        child.wait()
+        ) as child:
+            deadline = time.time() + 30
+            while emu.state()["imports_accepted"] < 3 and time.time() < deadline:
+                time.sleep(0.02)  # polls the emulator's counter, not a fixed wait
+            child.send_signal(signal.SIGKILL)
+            child.wait()
         accepted = emu.state()["imports_accepted"]
         assert 0 < accepted < 7
         emu.clear_faults()

@@ -389,28 +389,30 @@ def test_sigkill_then_rerun(
     # needs >= 1 s after its submit, more than the longest extra delay of 0.6 s).
     emu.add_fault(job_delay_s=0.5)
     argv = [emu.url, emu.token, str(emu.account_id), str(journal), str(frame), str(CHUNK)]
-    child = subprocess.Popen(
+    # The with block closes the pipes (an unclosed one is a ResourceWarning, hence an error).
+    with subprocess.Popen(
         [sys.executable, "-c", CHILD, *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env={**os.environ},
-    )
-    assert child.stdout is not None and child.stderr is not None
-    try:
-        first_line = child.stdout.readline().strip()
-        assert first_line == b"start", child.stderr.read().decode()
-        deadline = time.monotonic() + 60
-        while emu.state()["imports_accepted"] < after and time.monotonic() < deadline:
-            if child.poll() is not None:
-                pytest.fail(f"the child ended before its kill point: {child.stderr.read()!r}")
-            time.sleep(0.01)
-        time.sleep(delay)
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
+    ) as child:
+        assert child.stdout is not None and child.stderr is not None
+        try:
+            first_line = child.stdout.readline().strip()
+            assert first_line == b"start", child.stderr.read().decode()
+            deadline = time.monotonic() + 60
+            while emu.state()["imports_accepted"] < after and time.monotonic() < deadline:
+                if child.poll() is not None:
+                    pytest.fail(f"the child ended before its kill point: {child.stderr.read()!r}")
+                time.sleep(0.01)  # polls the emulator's counter, not a fixed wait
+            # The kill point itself: a seeded extra delay after the N-th accepted chunk.
+            time.sleep(delay)
+            child.send_signal(signal.SIGKILL)
+            child.wait(timeout=30)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
     # Killed, not finished: otherwise the case would test nothing.
     assert child.returncode == -signal.SIGKILL
     at_kill = emu.state()["imports_accepted"]

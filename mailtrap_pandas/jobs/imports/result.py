@@ -183,7 +183,9 @@ class ImportResult:
         if index is None and self._source is not None:
             index = self._source.index
         if index is not None:
-            seen = imported.append([rejected, dropped, skipped])
+            # Empty parts left out: pandas 2.2 warns that they will one day count for the dtype.
+            nonempty = [p for p in parts.values() if len(p)]
+            seen = nonempty[0].append(nonempty[1:]) if nonempty else imported
             missing = pd.Index(index).difference(seen)
             extra = seen.difference(pd.Index(index))
             if len(missing) or len(extra):
