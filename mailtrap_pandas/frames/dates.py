@@ -214,7 +214,8 @@ def civil_days(
     real = (y >= 1) & (m >= 1) & (m <= 12) & (d >= 1)
     months = np.where(real, (y - 1970) * 12 + (m - 1), 0).astype("datetime64[M]")
     first = months.astype("datetime64[D]")
-    length = ((months + 1).astype("datetime64[D]") - first).astype(np.int64)
+    # An explicit unit: numpy 2.5 deprecates adding a bare integer to datetime64.
+    length = ((months + np.timedelta64(1, "M")).astype("datetime64[D]") - first).astype(np.int64)
     real &= d <= length
     return first.astype(np.int64) + d - 1, real
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -183,7 +184,7 @@ def test_rerun_with_the_same_journal_sends_nothing(
 
 def test_ledger_lives_in_the_journal_file(emu: Any, client: Any, account: None, ledger: Path):
     send_events(orders(), client, name="purchase", journal=ledger, progress=False)
-    with sqlite3.connect(ledger) as db:
+    with closing(sqlite3.connect(ledger)) as db:
         rows = db.execute("SELECT email, name, status FROM event_ledger").fetchall()
     # Emails are kept as keyed hashes (the ledger only needs to recognize them).
     store = Journal(ledger)
@@ -276,7 +277,7 @@ def test_422_fails_the_row_without_ledger_entry(
     assert result.failed.loc[0, "reason"] == "server_rejected"
     assert "HTTP 422" in result.failed.loc[0, "message"]
     assert "too long" in result.failed.loc[0, "message"]
-    with sqlite3.connect(ledger) as db:
+    with closing(sqlite3.connect(ledger)) as db:
         assert db.execute("SELECT count(*) FROM event_ledger").fetchone()[0] == 0
 
 

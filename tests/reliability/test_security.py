@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import traceback
+from contextlib import closing
 from pathlib import Path
 
 import pandas as pd
@@ -93,7 +94,7 @@ def test_token_absent_from_files_we_write(secret_emu: Emulator, tmp_path: Path) 
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
-    with sqlite3.connect(journal) as db:
+    with closing(sqlite3.connect(journal)) as db:
         tables = [r[0] for r in db.execute("select name from sqlite_master where type='table'")]
         for table in tables:
             assert SECRET not in repr(db.execute(f"select * from {table}").fetchall())

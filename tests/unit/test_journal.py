@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,8 @@ def test_writes_survive_without_close_and_are_shared(tmp_path: Path) -> None:
     a.uncertain(*KEY)
     entry = b.get(*KEY)
     assert entry is not None and entry.state == "uncertain"
-    mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
+    with closing(sqlite3.connect(path)) as db:  # sqlite3's own with block does not close
+        mode = db.execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
 
 
