@@ -100,7 +100,12 @@ def arrow_stream(source: Any, batch_rows: int) -> Iterator[pa.RecordBatch] | Non
     if duckdb is not None and isinstance(
         source, duckdb.DuckDBPyRelation | duckdb.DuckDBPyConnection
     ):
-        reader = getattr(source, "to_arrow_reader", None) or source.fetch_arrow_reader
+        # Newest DuckDB names first; a DuckDB 1.1 connection has only fetch_record_batch.
+        reader = (
+            getattr(source, "to_arrow_reader", None)
+            or getattr(source, "fetch_arrow_reader", None)
+            or source.fetch_record_batch
+        )
         batches: Iterator[pa.RecordBatch] = iter(reader(batch_rows))
         return batches
     pl = _module("polars")
