@@ -7,6 +7,7 @@ and by the emulator.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import pickle
@@ -28,6 +29,9 @@ from mailtrap_pandas.cli import cli
 from mailtrap_pandas.jobs.store import Journal, RemovalLedger
 
 N = 300
+
+# click < 8.2 folds stderr into stdout unless asked not to; 8.2 always keeps them apart.
+_SEPARATE = {"mix_stderr": False} if "mix_stderr" in inspect.signature(CliRunner).parameters else {}
 
 
 def email(i: int) -> str:
@@ -230,26 +234,27 @@ def test_sigkill_mid_run_then_rerun_repeats_no_finished_row(
     frame.to_pickle(pickled)
     argv = [emu.url, emu.token, str(emu.account_id), str(journal), str(pickled)]
     served = emu.state()["requests"]
-    child = subprocess.Popen(
+    # The with block closes the pipes (an unclosed one is a ResourceWarning, hence an error).
+    with subprocess.Popen(
         [sys.executable, "-c", CHILD, *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env={**os.environ},
-    )
-    assert child.stdout is not None and child.stderr is not None
-    try:
-        assert child.stdout.readline().strip() == b"start", child.stderr.read().decode()
-        deadline = time.monotonic() + 60
-        while emu.state()["requests"] - served < 70 and time.monotonic() < deadline:
-            if child.poll() is not None:
-                pytest.fail(f"the child ended before its kill point: {child.stderr.read()!r}")
-            time.sleep(0.01)
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
+    ) as child:
+        assert child.stdout is not None and child.stderr is not None
+        try:
+            assert child.stdout.readline().strip() == b"start", child.stderr.read().decode()
+            deadline = time.monotonic() + 60
+            while emu.state()["requests"] - served < 70 and time.monotonic() < deadline:
+                if child.poll() is not None:
+                    pytest.fail(f"the child ended before its kill point: {child.stderr.read()!r}")
+                time.sleep(0.01)
+            child.send_signal(signal.SIGKILL)
+            child.wait(timeout=30)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
     assert child.returncode == -signal.SIGKILL
     sent_by_child = emu.state()["requests"] - served
     assert 70 <= sent_by_child < 200  # killed mid-run
@@ -350,7 +355,9 @@ def test_unsubscribe_by_id_reports_unknown_ids_as_not_found(
 
 
 def cli_json(*args: str, ok: int = 0) -> Any:
-    result = CliRunner().invoke(cli, ["--json", "--no-progress", *args], catch_exceptions=False)
+    result = CliRunner(**_SEPARATE).invoke(
+        cli, ["--json", "--no-progress", *args], catch_exceptions=False
+    )
     assert result.exit_code == ok, (result.exit_code, result.stdout, result.stderr)
     return json.loads(result.stdout) if ok != 1 else result.stderr
 
@@ -379,6 +386,6 @@ def test_cli_delete_dry_run_guard_and_outcomes(env: Any, account: Any, tmp_path:
     assert (done["done"], done["not_found"], done["failed"]) == (2, 1, 1)
     rows = pd.read_csv(out, dtype=str)
     assert sorted(rows["outcome"]) == ["done", "done", "failed", "not_found"]
-    text = CliRunner().invoke(cli, ["unsubscribe", str(file)], catch_exceptions=False)
+    text = CliRunner(**_SEPARATE).invoke(cli, ["unsubscribe", str(file)], catch_exceptions=False)
     assert text.exit_code == 3 and "RemovalResult(unsubscribe" in text.stdout
     assert env.state()["contacts"] == N - 2
