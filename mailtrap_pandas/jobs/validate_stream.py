@@ -254,7 +254,7 @@ def validate_stream(
     >>> report.n_rows, report.n_valid, report.n_failed_rows, report.n_duplicates
     (4, 2, 1, 1)
     >>> report.duplicates.values.tolist()
-    [[2, 'a@x.io', 0]]
+    [[2, 'A@x.io', 0]]
     """
     policies = {"dedupe": dedupe, "nulls": nulls, "unknown": unknown}
     specs = [dict(f) for f in fields] if fields is not None else account_fields(client)
