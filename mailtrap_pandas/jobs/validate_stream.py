@@ -71,8 +71,12 @@ class _Totals:
     seen: SeenEmails = field(default_factory=SeenEmails)
     #: dedupe="error": hashes of emails already failed as repeats (a later one fails too).
     errored: set[int] = field(default_factory=set)
+    #: first/last: hashes whose winner so far is a row that failed (it is not a duplicate).
+    failed_winners: set[int] = field(default_factory=set)
+    #: A failed winner beaten by a row of another frame -> that row (for kept_row chains).
+    relinks: dict[Any, Any] = field(default_factory=dict)
 
-    def add(self, report: ValidationReport) -> None:
+    def add(self, report: ValidationReport, frame: pd.DataFrame) -> None:
         failures = report.failures
         if self.first is None:
             self.first = report
@@ -87,7 +91,65 @@ class _Totals:
         self.n_valid += report.n_valid
         if self.dedupe == "error":
             self._clashed_within(report)
-        self._across(report)
+            self._across(report)
+        else:
+            self._winners_across(report, frame)
+
+    def _winners_across(self, report: ValidationReport, frame: pd.DataFrame) -> None:
+        """first/last across frames, as validate() does in one frame.
+
+        The winner of an email is picked among every row with a valid address,
+        failed or not (validate's rule): a valid row beaten by a row of another
+        frame is dropped as a duplicate; a failed row stays a failure.
+        """
+        failures = report.failures[report.failures["row"].notna()]
+        bad_address = failures["reason"].isin([Reason.MISSING_EMAIL, Reason.INVALID_EMAIL])
+        no_address = set(failures.loc[bad_address, "row"])
+        failed = failures[~failures["row"].isin(no_address)].drop_duplicates("row")
+        labels = pd.Index(list(report.valid.index) + list(failed["row"]))
+        if labels.empty:
+            return
+        addresses = pd.Series(
+            list(report.valid["email"].astype(str)) + list(failed["email"].astype(str))
+        )
+        ok = np.r_[np.ones(len(report.valid), bool), np.zeros(len(failed), bool)]
+        keys = email_hashes(addresses)
+        order = np.argsort(frame.index.get_indexer(labels), kind="stable")
+        if self.dedupe == "last":
+            order = order[::-1]
+        # This frame's winner of each email: its first (or last) row with that address.
+        _, pick = np.unique(keys[order], return_index=True)
+        win = order[pick]
+        keys, labels, ok = keys[win], labels[win], ok[win]
+        emails = addresses.to_numpy(dtype=object)[win]
+        found, values = self.seen.lookup(keys)
+        earlier = self.seen.decode_labels(values[found])
+        if self.dedupe == "first":
+            # An earlier frame has the winner: this frame's winner loses.
+            for label, email, is_ok, winner in zip(
+                labels[found], emails[found], ok[found], earlier, strict=True
+            ):
+                if is_ok:
+                    self._dropped(pd.Index([label]), [email], [winner])
+                else:
+                    self.relinks[label] = winner
+            new = ~found
+        else:
+            # This frame's winner beats the earlier frames' one.
+            for key, email, label, winner in zip(
+                keys[found], emails[found], earlier, labels[found], strict=True
+            ):
+                if int(key) in self.failed_winners:
+                    self.relinks[label] = winner
+                else:
+                    self._dropped(pd.Index([label]), [email], [winner])
+            new = np.ones(len(keys), bool)
+        self.seen.insert(keys[new], self.seen.encode_labels(labels[new]))
+        for key, is_ok in zip(keys[new], ok[new], strict=True):
+            if is_ok:
+                self.failed_winners.discard(int(key))
+            else:
+                self.failed_winners.add(int(key))
 
     def _clashed_within(self, report: ValidationReport) -> None:
         """Emails this frame failed as repeats also fail where an earlier frame kept them."""
@@ -108,7 +170,7 @@ class _Totals:
             self._failed(report, rows, shown)
 
     def _across(self, report: ValidationReport) -> None:
-        """Duplicates between this frame's valid rows and the earlier frames'."""
+        """dedupe="error": this frame's valid rows that repeat an earlier frame's fail."""
         valid = report.valid
         if valid.empty:
             return
@@ -116,32 +178,23 @@ class _Totals:
         emails = valid["email"].astype(str).to_numpy()
         keys = email_hashes(valid["email"])
         found, values = self.seen.lookup(keys)
-        if self.dedupe == "first":
-            if found.any():
-                self._dropped(labels[found], emails[found], self.seen.decode_labels(values[found]))
-            self.seen.insert(keys[~found], self.seen.encode_labels(labels[~found]))
-        elif self.dedupe == "last":
-            if found.any():
-                earlier = self.seen.decode_labels(values[found])
-                self._dropped(pd.Index(earlier), emails[found], list(labels[found]))
-            self.seen.insert(keys, self.seen.encode_labels(labels))
-        else:
-            errored = np.array([int(k) in self.errored for k in keys], dtype=bool)
-            clash = found | errored
-            if clash.any():
-                rows: list[Any] = list(labels[clash])
-                shown: list[str] = list(emails[clash])
-                # The earlier occurrence was counted valid: it fails too (once per email).
-                first_time = found & ~errored
-                for value, email, key in zip(
-                    values[first_time], emails[first_time], keys[first_time], strict=True
-                ):
-                    rows += self.seen.decode_labels(np.array([value], dtype=np.int64))
-                    shown.append(str(email))
-                    self.errored.add(int(key))
-                self.errored.update(int(k) for k in keys[clash])
-                self._failed(report, rows, shown)
-            self.seen.insert(keys[~clash], self.seen.encode_labels(labels[~clash]))
+        # dedupe="error": every occurrence among rows that otherwise pass fails.
+        errored = np.array([int(k) in self.errored for k in keys], dtype=bool)
+        clash = found | errored
+        if clash.any():
+            rows: list[Any] = list(labels[clash])
+            shown: list[str] = list(emails[clash])
+            # The earlier occurrence was counted valid: it fails too (once per email).
+            first_time = found & ~errored
+            for value, email, key in zip(
+                values[first_time], emails[first_time], keys[first_time], strict=True
+            ):
+                rows += self.seen.decode_labels(np.array([value], dtype=np.int64))
+                shown.append(str(email))
+                self.errored.add(int(key))
+            self.errored.update(int(k) for k in keys[clash])
+            self._failed(report, rows, shown)
+        self.seen.insert(keys[~clash], self.seen.encode_labels(labels[~clash]))
 
     def _dropped(self, rows: pd.Index, emails: Any, kept: list[Any]) -> None:
         self.duplicates.append(pd.DataFrame({"row": rows, "email": emails, "kept_row": kept}))
@@ -178,7 +231,10 @@ class _Totals:
         duplicates = _concat(self.duplicates, ["row", "email", "kept_row"])
         if self.dedupe != "error" and len(duplicates):
             # Row 0 lost to row 1 in its frame, row 1 to row 9 later: row 0's winner is 9.
-            beaten = dict(zip(duplicates["row"], duplicates["kept_row"], strict=True))
+            beaten = {
+                **self.relinks,
+                **dict(zip(duplicates["row"], duplicates["kept_row"], strict=True)),
+            }
 
             def winner(row: Any) -> Any:
                 while row in beaten:
@@ -256,10 +312,11 @@ def validate_stream(
     >>> report.duplicates.values.tolist()
     [[2, 'A@x.io', 0]]
     """
-    policies = {"dedupe": dedupe, "nulls": nulls, "unknown": unknown}
+    policies: dict[str, Any] = {"dedupe": dedupe, "nulls": nulls, "unknown": unknown}
     specs = [dict(f) for f in fields] if fields is not None else account_fields(client)
     frames, _total, _stream = open_source(source, batch_rows)
     totals = _Totals(dedupe)
     for frame in frames:
-        totals.add(validate(frame, fields=specs, columns=columns, **policies, **options))  # type: ignore[arg-type]
+        report = validate(frame, fields=specs, columns=columns, **policies, **options)
+        totals.add(report, frame)  # type: ignore[arg-type]
     return totals.report(policies)

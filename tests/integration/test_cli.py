@@ -342,7 +342,7 @@ def test_import_retry_failed_jobs(env: Any, tmp_path: Path) -> None:
     f = write(GOOD, tmp_path / "c.csv")
     env.add_fault(**{"import": "fail", "times": 1})
     data = as_json("--no-progress", "import", str(f), "--no-journal")
-    assert data["created"] == 3 and data["rejected"] == 0  # resubmitted once by default
+    assert data["server"]["created"] == 3 and data["rejected"] == 0  # resubmitted once by default
     assert imports_accepted(env) == 2
     env.add_fault(**{"import": "fail", "times": 1})
     result = run("import", str(f), "--no-journal", "--retry-failed-jobs", "0", ok=3)
