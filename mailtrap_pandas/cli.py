@@ -22,6 +22,8 @@ from mailtrap_pandas.limits import MAX_CONTACTS_PER_IMPORT
 
 EXIT_ERROR = 1
 EXIT_REJECTED = 3
+#: Rows read at a time by the commands that stream a file (validate, import, events).
+BATCH_ROWS = 50_000
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -368,10 +370,16 @@ class FrameInput:
     policies: dict[str, Any]  # validate()'s keyword arguments (click checked the choices)
 
     def read(self) -> Any:
-        """The file as a frame of raw values."""
+        """The whole file as a frame of raw values (for commands that need every row at once)."""
         from mailtrap_pandas.frames.files import read_frame
 
         return read_frame(self.file)
+
+    def validate(self, client: Any) -> Any:
+        """Validate the file batch by batch (memory bounded by the batch): a StreamedReport."""
+        from mailtrap_pandas.jobs.validate_stream import validate_stream
+
+        return validate_stream(str(self.file), client, batch_rows=BATCH_ROWS, **self.policies)
 
 
 def frame_options(func: F) -> F:
@@ -506,17 +514,16 @@ def validate(
 ) -> None:
     """Check a contacts file against the account's custom fields; send nothing.
 
-    Exit code 3 when some rows would be rejected.
+    CSV and Parquet are read 50,000 rows at a time, so memory stays bounded
+    whatever the file's size. Exit code 3 when some rows would be rejected.
 
     \b
     Example:
       mailtrap-pandas validate contacts.csv --map "First Name=first_name" -o failures.csv
     """
     from mailtrap_pandas.frames.files import write_frame
-    from mailtrap_pandas.jobs.validation import validate as run_validate
 
-    df = frame.read()
-    report = run_validate(df, settings.client(), **frame.policies)
+    report = frame.validate(settings.client())
     if output is not None:
         write_frame(report.failures, output)
     summary = {
@@ -594,7 +601,9 @@ def import_(
 ) -> None:
     """Bulk-import a contacts file: validate, chunk, pace, poll, resume.
 
-    Exit code 3 when some rows were rejected (locally or by the server).
+    CSV and Parquet are streamed, memory bounded by the chunk size; the
+    rejected-rows file is made by reading the file once more. Exit code 3 when
+    some rows were rejected (locally or by the server).
 
     \b
     Example:
@@ -602,9 +611,9 @@ def import_(
     """
     from mailtrap_pandas.frames.files import write_frame
     from mailtrap_pandas.jobs.imports.run import import_contacts, to_import_payloads
-    from mailtrap_pandas.jobs.validation import validate as run_validate
+    from mailtrap_pandas.jobs.sources import read_rows
 
-    df = frame.read()
+    source = str(frame.file)  # streamed by import_contacts, as in the library
     common: dict[str, Any] = {
         "list_ids": list(list_ids) or None,
         "exclude_list_ids": list(exclude_list_ids) or None,
@@ -613,12 +622,12 @@ def import_(
     }
     client = settings.client()
     if dry_run:
-        # Two GETs of the field definitions; no import request is sent.
-        report = run_validate(df, client, **frame.policies)
-        sizes = [len(body) for body in to_import_payloads(df, client, **common)]
+        # Two GETs of the field definitions and two reads of the file; nothing is sent.
+        report = frame.validate(client)
+        sizes = [len(body) for body in to_import_payloads(source, client, **common)]
         if rejected is not None:
             failed_rows = report.failures["row"].dropna().unique()
-            write_frame(df[df.index.isin(failed_rows)], rejected)
+            write_frame(read_rows(source, failed_rows, BATCH_ROWS), rejected)
         emit(
             settings,
             {
@@ -641,7 +650,7 @@ def import_(
     journal_arg: Any = False if no_journal else (journal if journal else True)
     common["mode"] = mode  # click checked the choice
     result = import_contacts(
-        df,
+        source,
         client,
         journal=journal_arg,
         progress=settings.progress,
@@ -720,27 +729,37 @@ def events(
 ) -> None:
     """Fire one custom event per row; a ledger makes re-runs never fire twice.
 
+    CSV and Parquet are read 50,000 rows at a time (a progress bar for each).
+
     \b
     Example:
       mailtrap-pandas events purchases.csv --name Purchase --param amount --key order_id
     """
-    from mailtrap_pandas.frames.files import read_frame
     from mailtrap_pandas.jobs.events import send_events
+    from mailtrap_pandas.jobs.sources import open_source
 
     if (name is None) == (name_column is None):
         raise click.UsageError("give exactly one of --name and --name-column")
-    df = read_frame(file)
-    result = send_events(
-        df,
-        settings.client(),
-        name=name,
-        name_column=name_column,
-        email=email_column,
-        params=list(params),
-        key=key,
-        journal=journal if journal else True,
-        progress=settings.progress,
-        dry_run=dry_run,
+    client = settings.client()
+    frames, _total, _stream = open_source(str(file), BATCH_ROWS)
+    # One call per batch: the ledger, not memory, keeps an event from firing twice,
+    # across batches as across runs.
+    result = _merge_events(
+        [
+            send_events(
+                df,
+                client,
+                name=name,
+                name_column=name_column,
+                email=email_column,
+                params=list(params),
+                key=key,
+                journal=journal if journal else True,
+                progress=settings.progress,
+                dry_run=dry_run,
+            )
+            for df in frames
+        ]
     )
     text = repr(result)
     if result.payloads:
@@ -754,6 +773,26 @@ def events(
     emit(settings, result.summary(), text)
     if len(result.failed):
         ctx.exit(EXIT_REJECTED)
+
+
+def _merge_events(results: list[Any]) -> Any:
+    """One EventsResult for the batches of a file (rows keep their file labels)."""
+    import pandas as pd
+
+    from mailtrap_pandas.jobs.events import EventsResult
+
+    if len(results) == 1:
+        return results[0]
+    merged = EventsResult()
+    for part in results:
+        merged.rows += part.rows
+        merged.sent += part.sent
+        merged.skipped += part.skipped
+        merged.payloads += part.payloads
+    if results:
+        merged.failed = pd.concat([r.failed for r in results])
+        merged.uncertain = pd.concat([r.uncertain for r in results])
+    return merged
 
 
 @cli.command()
@@ -783,6 +822,9 @@ def plan(
     do_apply: bool,
 ) -> None:
     """Diff a contacts file against the account (one export): creates, updates, unchanged.
+
+    Reads the whole file into memory: a plan holds every row's action, and
+    --apply imports exactly the rows it showed.
 
     \b
     Example:

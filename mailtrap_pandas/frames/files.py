@@ -8,7 +8,10 @@ export of untrusted contact data never runs a formula.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,7 +19,15 @@ import pyarrow as pa
 
 from mailtrap_pandas.errors import InputError
 
-__all__ = ["check_output_path", "neutralize_formulas", "read_frame", "write_frame"]
+__all__ = [
+    "check_output_path",
+    "file_format",
+    "neutralize_formulas",
+    "read_frame",
+    "read_text",
+    "read_text_chunks",
+    "write_frame",
+]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SPREADSHEET_SUFFIXES = {".csv", ".tsv", ".xlsx", ".xls"}
@@ -55,11 +66,111 @@ def _has_openpyxl() -> bool:
     return True
 
 
+_COMPRESSED = (".gz", ".bz2", ".zip", ".xz")
+_FORMATS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".xlsx": "excel",
+    ".xls": "excel",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
+#: How every CSV/TSV is read, whole or in batches. Text as text: validation
+#: coerces, and zip codes keep their leading zeros. keep_default_na=False:
+#: "NA" is a country code, not a missing value. utf-8-sig: a CSV saved by
+#: Excel starts with a byte-order mark, which must not end up in the first
+#: column's name. pandas reads CRLF line ends like LF (quoted newlines too).
+_TEXT_OPTIONS: dict[str, Any] = {"dtype": str, "keep_default_na": False, "encoding": "utf-8-sig"}
+
+
+def file_format(path: str | os.PathLike[str]) -> str:
+    """What a path holds, judged by its name (a folder is a Parquet dataset).
+
+    One of ``csv``, ``tsv``, ``parquet``, ``excel``, ``jsonl``, ``folder``, or
+    ``""`` when unknown. A compression suffix (``.gz``, ``.bz2``, ``.zip``,
+    ``.xz``) is looked through.
+
+    Examples
+    --------
+    >>> file_format("contacts.csv.gz"), file_format("x.PARQUET"), file_format("a.doc")
+    ('csv', 'parquet', '')
+    """
+    path = Path(path)
+    if path.is_dir():
+        return "folder"
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in _COMPRESSED:
+        suffixes = suffixes[:-1]
+    return _FORMATS.get(suffixes[-1], "") if suffixes else ""
+
+
+def _text_options(path: Path) -> dict[str, Any]:
+    return {**_TEXT_OPTIONS, "sep": "\t" if file_format(path) == "tsv" else ","}
+
+
+def _text_error(path: Path, exc: Exception) -> InputError:
+    if isinstance(exc, UnicodeDecodeError):
+        return InputError(
+            f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+            "save it as 'CSV UTF-8' and try again"
+        )
+    return InputError(f"{path.name} is empty: no header row, no data")
+
+
+def read_text(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """A whole CSV or TSV file as a frame of text cells, labelled 0, 1, ...
+
+    Cells stay text (``NA`` too), a byte-order mark is dropped and CRLF line
+    ends read like LF: the same cells as :func:`read_text_chunks` gives.
+
+    Raises
+    ------
+    InputError
+        The file is not UTF-8, or empty.
+    """
+    path = Path(path)
+    try:
+        frame: pd.DataFrame = pd.read_csv(path, **_text_options(path))
+    except (UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise _text_error(path, exc) from None
+    return frame
+
+
+def read_text_chunks(path: str | os.PathLike[str], batch_rows: int) -> Iterator[pd.DataFrame]:
+    """A CSV or TSV file in frames of ``batch_rows`` rows, labelled 0, 1, ... across frames.
+
+    The cells of :func:`read_text`, a batch at a time, so memory holds one
+    batch. A file with a header and no rows gives one empty frame with its
+    columns, so the caller can still tell which columns it has.
+
+    Raises
+    ------
+    InputError
+        The file is not UTF-8, or empty (raised while iterating).
+    """
+    path = Path(path)
+    try:
+        with pd.read_csv(path, chunksize=batch_rows, **_text_options(path)) as reader:
+            empty = True
+            for frame in reader:
+                empty = False
+                yield frame
+        if empty:
+            yield pd.read_csv(path, nrows=0, **_text_options(path))
+    except (UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise _text_error(path, exc) from None
+
+
 def read_frame(path: str | Path) -> pd.DataFrame:
     """Read a CSV, TSV, Parquet, JSON-lines or Excel file into a frame of its raw values.
 
     CSV cells are read as text (``dtype=str``) so that zip codes keep their
     leading zeros; validation does the typing, against the account's fields.
+    CSV and TSV go through :func:`read_text`, the reader that also streams
+    them (:func:`read_text_chunks`): the same cells, whole or in batches.
     """
     path = Path(path)
     if not path.exists():
@@ -71,19 +182,7 @@ def read_frame(path: str | Path) -> pd.DataFrame:
         else (suffixes[-1] if suffixes else "")
     )
     if suffix in (".csv", ".tsv", ".txt"):
-        sep = "\t" if suffix == ".tsv" else ","
-        try:
-            # utf-8-sig: a CSV saved by Excel starts with a byte-order mark.
-            return pd.read_csv(
-                path, dtype=str, keep_default_na=False, sep=sep, encoding="utf-8-sig"
-            )
-        except UnicodeDecodeError as exc:
-            raise InputError(
-                f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
-                "save it as 'CSV UTF-8' and try again"
-            ) from None
-        except pd.errors.EmptyDataError:
-            raise InputError(f"{path.name} is empty: no header row, no data") from None
+        return read_text(path)  # the one text reader, also the streamed one
     if suffix == ".parquet":
         try:
             return pd.read_parquet(path)

@@ -9,6 +9,11 @@ their position in it (0, 1, 2, ... across all pieces), as for a Parquet file.
 polars, DuckDB and Dask are optional: this module never imports them. A source is
 recognised as one of theirs only when the library is already imported (``sys.modules``),
 which it must be for the caller to hold such an object.
+
+Files are read here for the library and the CLI alike: CSV and TSV by the one text reader
+(:func:`~mailtrap_pandas.frames.files.read_text_chunks`: cells as text, ``NA`` as text, a
+byte-order mark dropped, CRLF), Parquet in record batches, Excel and JSON lines whole (they
+cannot be read in pieces).
 """
 
 from __future__ import annotations
@@ -23,9 +28,10 @@ import pandas as pd
 import pyarrow as pa
 
 from mailtrap_pandas.errors import InputError
+from mailtrap_pandas.frames.files import file_format, read_frame, read_text_chunks
 from mailtrap_pandas.frames.validate import check_frame
 
-__all__ = ["Source", "arrow_stream", "is_dask_frame", "open_source", "to_pandas"]
+__all__ = ["Source", "arrow_stream", "is_dask_frame", "open_source", "read_rows", "to_pandas"]
 
 Source = pd.DataFrame | str | os.PathLike[str] | Iterable[pd.DataFrame] | Any
 
@@ -206,17 +212,17 @@ def open_source(source: Source, batch_rows: int) -> tuple[Iterator[pd.DataFrame]
         return _frames(batches, batch_rows), total, True
     if isinstance(source, str | os.PathLike):
         path = Path(source)
-        name = path.name.lower()
-        if path.is_dir() or name.endswith((".parquet", ".pq")):
-            if path.is_dir():
-                import pyarrow.dataset as pds
+        kind = file_format(path)
+        if kind == "folder":
+            import pyarrow.dataset as pds
 
-                data = pds.dataset(path)
-                return (
-                    _frames(data.to_batches(batch_size=batch_rows), batch_rows),
-                    data.count_rows(),
-                    True,
-                )
+            data = pds.dataset(path)
+            return (
+                _frames(data.to_batches(batch_size=batch_rows), batch_rows),
+                data.count_rows(),
+                True,
+            )
+        if kind == "parquet":
             import pyarrow.parquet as pq
 
             pf = pq.ParquetFile(path)
@@ -225,18 +231,15 @@ def open_source(source: Source, batch_rows: int) -> tuple[Iterator[pd.DataFrame]
                 pf.metadata.num_rows,
                 True,
             )
-        if name.endswith((".csv", ".csv.gz", ".txt", ".tsv")):
-            # Text as text: validation coerces, and zip codes keep their leading zeros.
-            # keep_default_na=False: "NA" is text (a country code), as in read_frame.
-            reader = pd.read_csv(
-                path,
-                dtype=str,
-                keep_default_na=False,
-                chunksize=batch_rows,
-                sep="\t" if ".tsv" in name else ",",
-            )
-            return iter(reader), None, True
-        raise InputError(f"can't read {source!r}: expected a .parquet, .csv(.gz) file or a folder")
+        if kind in ("csv", "tsv"):
+            return read_text_chunks(path, batch_rows), None, True
+        if kind in ("excel", "jsonl"):
+            whole = read_frame(path)  # no way to read these in pieces
+            return iter([whole]), len(whole), True
+        raise InputError(
+            f"{path.name}: unsupported file type; use .csv, .tsv or .parquet (or a .gz of "
+            "one), .xlsx, .jsonl, or a folder of Parquet files"
+        )
     if isinstance(source, Iterable):
 
         def frames() -> Iterator[pd.DataFrame]:
@@ -251,3 +254,25 @@ def open_source(source: Source, batch_rows: int) -> tuple[Iterator[pd.DataFrame]
         "an iterable of DataFrames, a pyarrow Table or Dataset, an object with "
         "__arrow_c_stream__ (DuckDB, polars, ADBC) or a Dask DataFrame"
     )
+
+
+def read_rows(
+    path: str | os.PathLike[str], labels: Iterable[Any], batch_rows: int = 50_000
+) -> pd.DataFrame:
+    """The rows of a file whose labels (0-based data rows) are in ``labels``, as read.
+
+    The file is streamed again (:func:`open_source`), so memory holds the
+    wanted rows and one batch; used to write the rejected rows of a streamed
+    import or dry run, unchanged, to a file.
+    """
+    wanted = pd.Index(labels)
+    frames, _, _ = open_source(path, batch_rows)
+    parts: list[pd.DataFrame] = []
+    for frame in frames:
+        hit = frame[frame.index.isin(wanted)]
+        if len(hit) or not parts:  # the first frame, even empty, keeps the columns
+            parts.append(hit)
+    kept = [p for p in parts if len(p)]
+    if kept:
+        return pd.concat(kept)
+    return parts[0] if parts else pd.DataFrame()

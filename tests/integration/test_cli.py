@@ -280,7 +280,7 @@ def test_json_output_is_stdout_only_progress_on_stderr(env: Any, tmp_path: Path)
     result = CliRunner(**_SEPARATE).invoke(cli, ["--json", "import", str(f), "--no-journal"])
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)  # nothing but the JSON document
-    assert data["created"] == 3
+    assert data["server"]["created"] == 3
     assert "import" in result.stderr  # the progress bar went to stderr
 
 
@@ -305,7 +305,7 @@ def test_import_dry_run_sends_nothing(env: Any, tmp_path: Path) -> None:
 def test_import_clean_file(env: Any, tmp_path: Path, suffix: str) -> None:
     f = write(GOOD, tmp_path / f"c{suffix}")
     data = as_json("--no-progress", "import", str(f), "--list-id", "1", "--no-journal")
-    assert data["created"] == 3 and data["rejected"] == 0 and data["ok"] is True
+    assert data["server"]["created"] == 3 and data["rejected"] == 0 and data["ok"] is True
     assert imports_accepted(env) == 1
     exported = as_json("--no-progress", "export", "-o", str(tmp_path / "back.parquet"))
     assert exported["rows"] == 3
@@ -326,7 +326,7 @@ def test_import_rejected_rows_exit_3_and_retry_file(env: Any, tmp_path: Path) ->
         Email=["bob@example.com", "cy@example.com"], Age=["51", "40"], **{"First Name": "X"}
     )
     g = write(fixed, tmp_path / "fixed.csv")
-    assert as_json("--no-progress", "import", str(g), "--no-journal")["created"] == 2
+    assert as_json("--no-progress", "import", str(g), "--no-journal")["server"]["created"] == 2
 
 
 def test_import_mode_and_journal(env: Any, tmp_path: Path) -> None:
@@ -335,7 +335,7 @@ def test_import_mode_and_journal(env: Any, tmp_path: Path) -> None:
     as_json("--no-progress", "import", str(f), "--journal", str(journal))
     assert journal.exists()
     again = as_json("--no-progress", "import", str(f), "--journal", str(journal))
-    assert imports_accepted(env) == 1 and again["created"] == 3  # resumed, not resent
+    assert imports_accepted(env) == 1 and again["server"]["created"] == 3  # resumed, not resent
     updated = as_json("--no-progress", "import", str(f), "--mode", "update_only", "--no-journal")
     assert updated["rejected"] == 0
 
@@ -344,7 +344,7 @@ def test_import_retry_failed_jobs(env: Any, tmp_path: Path) -> None:
     f = write(GOOD, tmp_path / "c.csv")
     env.add_fault(**{"import": "fail", "times": 1})
     data = as_json("--no-progress", "import", str(f), "--no-journal")
-    assert data["created"] == 3 and data["rejected"] == 0  # resubmitted once by default
+    assert data["server"]["created"] == 3 and data["rejected"] == 0  # resubmitted once by default
     assert imports_accepted(env) == 2
     env.add_fault(**{"import": "fail", "times": 1})
     result = run("import", str(f), "--no-journal", "--retry-failed-jobs", "0", ok=3)
@@ -496,7 +496,7 @@ def test_plan_with_rejected_rows_exits_3(env: Any, tmp_path: Path) -> None:
 def test_plan_apply_json_is_one_document(env: Any, tmp_path: Path) -> None:
     f = write(GOOD, tmp_path / "c.csv")
     data = as_json("--no-progress", "plan", str(f), "--apply")
-    assert data["create"] == 3 and data["applied"]["created"] == 3
+    assert data["create"] == 3 and data["applied"]["server"]["created"] == 3
 
 
 # -- the in-process emulator, the demo, the real executables --------------------------------

@@ -487,9 +487,9 @@ CASES: list[Case] = [
         entries=("import",),
     ),
     Case(
-        "source-xlsx-path",
-        lambda: "contacts.xlsx",
-        Raises(("contacts.xlsx", ".parquet")),
+        "source-docx-path",  # .xlsx is read (whole) since the CLI and the library share a reader
+        lambda: "contacts.docx",
+        Raises(("contacts.docx", "unsupported file type", ".parquet")),
         entries=("import",),
     ),
     Case(

@@ -70,8 +70,11 @@ class ImportResult:
     Attributes
     ----------
     created, updated, over_limit : int
-        Sums of the server's counts over the finished jobs. Chunks verified by
-        an export after a dropped connection add rows but no counts.
+        The server's counts, summed over the finished jobs: contacts, not your
+        rows, so they need not add up to :attr:`imported_index`. A contact sent
+        by two jobs (``dedupe="last"`` across a stream) is counted by both, and
+        chunks verified by an export after a dropped connection add rows but
+        no counts. Reprs and summaries label them apart from the row counts.
     rejected : pandas.DataFrame
         One row per problem, indexed by the caller's original row labels (a row
         with two problems appears twice; ``rejected.index.unique()`` are the
@@ -111,6 +114,8 @@ class ImportResult:
     requests: int = 0
     _source: pd.DataFrame | None = field(default=None, repr=False)
     _retry_rows: pd.DataFrame | None = field(default=None, repr=False)
+    #: A file source: read again by retry_frame() to give every rejected row back.
+    _source_path: str | None = field(default=None, repr=False)
     _finish: Callable[[], ImportResult] | None = field(default=None, repr=False)
 
     @property
@@ -139,14 +144,19 @@ class ImportResult:
     def retry_frame(self) -> pd.DataFrame:
         """The rejected rows of the caller's original input, original columns and values.
 
-        Fix them and pass the frame to ``import_contacts`` again. For streamed
-        sources only rows rejected before their job was submitted (locally or by
-        a 422) can be returned; the rows of a failed job are listed in
-        :attr:`rejected` by email.
+        Fix them and pass the frame to ``import_contacts`` again. A file source
+        (CSV, Parquet...) is read once more, streamed, to pick them out, so every
+        rejected row comes back as the file has it. For other streams only rows
+        rejected before their job was submitted (locally or by a 422) can be
+        returned; the rows of a failed job are listed in :attr:`rejected` by email.
         """
         labels = self.rejected.index.unique()
         if self._source is not None:
             return self._source[self._source.index.isin(labels)]
+        if self._source_path is not None:
+            from mailtrap_pandas.jobs.sources import read_rows
+
+            return read_rows(self._source_path, labels)
         if self._retry_rows is not None:
             return self._retry_rows[self._retry_rows.index.isin(labels)]
         return pd.DataFrame()
@@ -193,23 +203,41 @@ class ImportResult:
                     f"rows unaccounted for: {list(missing[:5])}; unknown rows: {list(extra[:5])}"
                 )
 
+    @property
+    def rows(self) -> int:
+        """Input rows accounted for: ``imported + rejected + duplicates + skipped``."""
+        return (
+            len(self.imported_index)
+            + int(self.rejected.index.nunique())
+            + len(self.duplicates)
+            + len(self.skipped)
+        )
+
     def summary(self) -> dict[str, Any]:
         """The counts as a plain dict (what the CLI prints with ``--json``).
 
+        Row counts are at the top level and add up: ``rows == imported +
+        rejected + duplicates + skipped``. The server's counts of contacts are
+        apart, under ``server``, because they need not add up to rows (see
+        :attr:`created`).
+
         Examples
         --------
-        >>> ImportResult(created=2).summary()["created"]
-        2
+        >>> ImportResult(created=2).summary()["server"]
+        {'created': 2, 'updated': 0, 'over_limit': 0}
         """
         return {
             "ok": self.ok,
+            "rows": self.rows,
             "imported": len(self.imported_index),
-            "created": self.created,
-            "updated": self.updated,
-            "over_limit": self.over_limit,
             "rejected": int(self.rejected.index.nunique()),
             "duplicates": len(self.duplicates),
             "skipped": len(self.skipped),
+            "server": {
+                "created": self.created,
+                "updated": self.updated,
+                "over_limit": self.over_limit,
+            },
             "jobs": len(self.jobs),
             "pending": self.pending,
             "requests": self.requests,
@@ -218,12 +246,14 @@ class ImportResult:
     def _summary(self) -> str:
         skipped = f", {len(self.skipped):,} skipped" if len(self.skipped) else ""
         return (
-            f"{plural(len(self.imported_index), 'row')} imported ({self.created:,} created, "
-            f"{self.updated:,} updated, {self.over_limit:,} over the limit), "
+            f"rows: {len(self.imported_index):,} imported, "
             f"{self.rejected.index.nunique():,} rejected, "
-            f"{plural(len(self.duplicates), 'duplicate')} dropped{skipped}; "
+            f"{plural(len(self.duplicates), 'duplicate')} dropped{skipped} "
+            f"(of {plural(self.rows, 'row')}); "
+            f"server counts, contacts per job: {self.created:,} created, "
+            f"{self.updated:,} updated, {self.over_limit:,} over the limit; "
             f"{plural(len(self.jobs), 'job')}"
-            + (f" ({self.pending} pending)" if self.pending else "")
+            + (f" ({self.pending:,} pending)" if self.pending else "")
             + f", {plural(self.requests, 'request')}"
         )
 
@@ -240,19 +270,32 @@ class ImportResult:
             verdict += f", {plural(self.pending, 'job')} still running"
         parts = [
             heading("ImportResult", self.ok, verdict),
+            section("Your rows"),
             counts(
                 [
+                    ("rows", self.rows, PLAIN),
                     ("imported", imported, GOOD),
+                    ("rejected", n_rejected, BAD),
+                    ("duplicates dropped", len(self.duplicates), PLAIN),
+                    ("skipped", len(self.skipped), PLAIN),
+                ],
+                hide_zero=["rejected", "duplicates dropped", "skipped"],
+            ),
+            section("Server counts (contacts, per job)"),
+            counts(
+                [
                     ("created", self.created, PLAIN),
                     ("updated", self.updated, PLAIN),
                     ("over the limit", self.over_limit, BAD),
-                    ("rejected rows", n_rejected, BAD),
-                    ("duplicates dropped", len(self.duplicates), PLAIN),
-                    ("skipped", len(self.skipped), PLAIN),
                     ("jobs", len(self.jobs), PLAIN),
                     ("requests", self.requests, PLAIN),
                 ],
-                hide_zero=["over the limit", "rejected rows", "duplicates dropped", "skipped"],
+                hide_zero=["over the limit"],
+            ),
+            note(
+                "the row counts add up to your input rows; the server counts contacts in "
+                "each job, so a contact sent by two jobs counts twice and a chunk verified "
+                "after a dropped connection counts none"
             ),
         ]
         if not self.rejected.empty:

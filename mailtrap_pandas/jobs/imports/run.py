@@ -230,18 +230,22 @@ def import_contacts(
         retry_failed_jobs=retry_failed_jobs,
     )
     kept = source if isinstance(source, pd.DataFrame) else None
+    # A file can be read again, so retry_frame() gives back every rejected row.
+    path = os.fspath(source) if isinstance(source, str | os.PathLike) else None
 
     def result(since: int) -> ImportResult:
         bar.close()
         if planner.latest is not None:
             outcomes.duplicates = planner.latest.settle(outcomes.duplicates)
-        return assemble(
+        out = assemble(
             sub.jobs,
             outcomes,
             source=kept,
             last_wins_across_jobs=stream and dedupe == "last",
             requests=client.stats["requests"] - since,
         )
+        out._source_path = path
+        return out
 
     try:
         for frame in frames:
