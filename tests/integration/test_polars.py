@@ -84,6 +84,12 @@ def test_validate_hands_back_polars(client: Any, seeded: Any) -> None:
     assert report.pandas.valid.index.tolist() == [3, 4]  # the pandas result is still there
 
 
+def test_failure_values_of_mixed_types_become_text(client: Any, seeded: Any) -> None:
+    df = pl.DataFrame({"email": ["nope", "a@x.io"], "score": [1.0, None], "age": [4.5, None]})
+    report = df.mailtrap.validate(client)
+    assert report.failures.select("column", "value").rows() == [("email", "nope"), ("age", "4.5")]
+
+
 def test_import_contacts_streams_and_hands_back_polars(client: Any, seeded: Any) -> None:
     result = contacts().mailtrap.import_contacts(client, journal=False, list_ids=[1], **FAST)
     assert isinstance(result.rejected, pl.DataFrame)
