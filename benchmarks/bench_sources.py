@@ -13,7 +13,8 @@ so its peak RSS is that of the work alone:
 - ``pandas`` / ``polars``: the same rows loaded whole first (``pd.read_parquet`` /
   ``pl.read_parquet``), then handed to the importer. The loading is not timed. Targets:
   polars bodies no slower than pandas bodies (same run), and no full pandas copy of the
-  polars frame (its peak above the loaded frame stays far below a pandas frame's size).
+  polars frame: its peak above the loaded frame is no more than the pandas path's (a copy
+  would add a pandas frame's size on top).
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def run(n_rows: int = 5_000_000) -> dict[str, float]:
         "pandas_frame_mb": pd_["frame_mb"],
         "pandas_peak_above_loaded_mb": pd_above,
         "polars_peak_above_loaded_mb": pl_above,
-        "polars_above_loaded_vs_pandas_frame": pl_above / pd_["frame_mb"],
+        "polars_above_vs_pandas_above": pl_above / pd_above,
         "same_bytes": float(
             len({round(g["body_mb_total"], 6) for g in got.values()}) == 1
             and len({g["bodies"] for g in got.values()}) == 1
@@ -129,8 +130,8 @@ def run(n_rows: int = 5_000_000) -> dict[str, float]:
     print(
         f"  polars frame, loaded whole    {pl_['loaded_rss_mb']:7.0f} MB loaded, peak "
         f"{pl_['peak_rss_mb']:.0f} MB (+{pl_above:.0f}), {pl_['seconds']:5.1f} s "
-        f"-> {out['polars_vs_pandas_time']:.2f}x the pandas time; "
-        f"+{out['polars_above_loaded_vs_pandas_frame']:.2f} of a pandas frame"
+        f"-> {out['polars_vs_pandas_time']:.2f}x the pandas time, "
+        f"{out['polars_above_vs_pandas_above']:.2f}x its growth"
     )
     print(f"  same bodies from all four: {bool(out['same_bytes'])} ({pq_['bodies']} bodies)")
     return out

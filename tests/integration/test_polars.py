@@ -90,7 +90,7 @@ def test_failure_values_of_mixed_types_become_text(client: Any, seeded: Any) -> 
     assert report.failures.select("column", "value").rows() == [("email", "nope"), ("age", "4.5")]
 
 
-def test_import_contacts_streams_and_hands_back_polars(client: Any, seeded: Any) -> None:
+def test_import_contacts_hands_back_polars(client: Any, seeded: Any) -> None:
     result = contacts().mailtrap.import_contacts(client, journal=False, list_ids=[1], **FAST)
     assert isinstance(result.rejected, pl.DataFrame)
     assert sorted(set(result.rejected["row"])) == [1, 2]
