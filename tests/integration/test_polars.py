@@ -21,6 +21,7 @@ import mailtrap_pandas.polars  # noqa: F401  (registers pl.DataFrame.mailtrap)
 from mailtrap_pandas.errors import InputError
 from mailtrap_pandas.frames import reader
 from mailtrap_pandas.jobs.exports import read_export, read_export_file
+from tests.helpers import FAST
 
 FIELDS = [
     {"name": "Age", "data_type": "integer", "merge_tag": "age"},
@@ -29,7 +30,6 @@ FIELDS = [
     {"name": "VIP", "data_type": "boolean", "merge_tag": "vip"},
     {"name": "Born", "data_type": "date", "merge_tag": "born"},
 ]
-FAST: dict[str, Any] = {"progress": False, "poll_interval": 0.02, "max_poll_interval": 0.1}
 #: The type table in polars (README "Types").
 POLARS_TYPES = {
     "email": pl.String,
