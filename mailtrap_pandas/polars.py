@@ -13,9 +13,10 @@ A polars user never touches pandas: every frame a result hands back (``report.va
 table's polars dtypes, and frames indexed by the caller's rows keep those labels as a first
 ``row`` column (polars has no index). Rows are numbered by position, 0 for the first.
 
-No verb makes a pandas copy of the frame: each works on a pandas view over the frame's
-Arrow buffers (:func:`mailtrap_pandas.jobs.sources.polars_to_pandas`), and a LazyFrame
-given to ``mtp.import_contacts`` is streamed by polars' engine one chunk at a time.
+No verb makes a pandas copy of the frame: each works on pandas columns over the frame's
+Arrow export (:func:`mailtrap_pandas.jobs.sources.polars_to_pandas`; only text is copied,
+once, inside Arrow), and a LazyFrame given to ``mtp.import_contacts`` is streamed by
+polars' engine one chunk at a time.
 """
 
 from __future__ import annotations

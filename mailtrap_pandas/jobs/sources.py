@@ -59,11 +59,14 @@ def _arrow_dtype(type_: pa.DataType) -> Any:
 
 
 def polars_to_pandas(df: Any) -> pd.DataFrame:
-    """A pandas frame over a polars frame's Arrow buffers (no copy of the values).
+    """A pandas frame over a polars frame's Arrow export, with no pandas copy of the values.
 
-    Every column keeps its Arrow type (strings as ``string[pyarrow]``), so the pandas
-    frame is a view: validation and encoding work on Arrow anyway. Rows are labelled
-    0..n-1, their positions in the polars frame.
+    Every column keeps its Arrow type (strings as ``string[pyarrow]``, others
+    ``pd.ArrowDtype``): validation and encoding work on Arrow anyway. Numbers, booleans and
+    dates are not copied; text is, once, inside Arrow: polars holds strings as
+    ``string_view``, which pyarrow's ``take`` (used when reporting failures) cannot handle
+    yet, so ``to_arrow()`` writes them out as ``large_string``. Rows are labelled 0..n-1,
+    their positions in the polars frame.
     """
     table: pa.Table = df.to_arrow()
     out: pd.DataFrame = table.to_pandas(types_mapper=_arrow_dtype)
@@ -221,7 +224,7 @@ def open_source(source: Source, batch_rows: int) -> tuple[Iterator[pd.DataFrame]
     pl = _module("polars")
     if pl is not None and isinstance(source, pl.DataFrame):
         # In memory already: one frame over its buffers, exactly as df.mailtrap would see
-        # it (whole-frame dedupe, no per-piece hashing), without a pandas copy.
+        # it (whole-frame dedupe, no per-piece hashing), with no pandas copy.
         return iter([polars_to_pandas(source)]), len(source), False
     batches = arrow_stream(source, batch_rows)
     if batches is not None:
