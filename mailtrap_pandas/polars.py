@@ -177,12 +177,7 @@ class PolarsMailtrap:
         return PolarsResult(resubscribe(self._df, client, **kwargs))
 
     def sync(self, client: Client | None = None, **kwargs: Any) -> Any:
-        """Send only the rows the account does not hold yet (streamed like an import)."""
-        import importlib
+        """Send only the rows the account does not hold yet; see :func:`mailtrap_pandas.sync`."""
+        from mailtrap_pandas.jobs.sync.run import sync
 
-        try:
-            # By name: sync arrives with its own issue; until then this says so clearly.
-            run = importlib.import_module("mailtrap_pandas.jobs.sync.run")
-        except ImportError:
-            raise NotImplementedError("this version of mailtrap-pandas has no sync()") from None
-        return PolarsResult(run.sync(self._df, client, **kwargs))
+        return PolarsResult(sync(self._df, client, **kwargs))

@@ -124,6 +124,14 @@ def test_payloads_plan_sync_list_and_events(client: Any, seeded: Any) -> None:
     assert isinstance(events.failed, pl.DataFrame) and len(events.payloads) == 2
 
 
+def test_sync_sends_only_what_changed(client: Any, seeded: Any, tmp_path: Path) -> None:
+    df = contacts().filter(pl.int_range(pl.len()).is_in([0, 3]))
+    first = df.mailtrap.sync(client, journal=tmp_path / "j.sqlite", progress=False)
+    assert isinstance(first.rejected, pl.DataFrame) and first.imported.created == 2
+    again = df.mailtrap.sync(client, journal=tmp_path / "j.sqlite", progress=False)
+    assert again.imported.created == 0 and len(again.unchanged) == 2
+
+
 @pytest.mark.parametrize("frame", ["pandas", "polars", "arrow"])
 def test_read_export_in_the_callers_frame(client: Any, seeded: Any, frame: str) -> None:
     seeded.seed(
