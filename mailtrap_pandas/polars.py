@@ -13,10 +13,10 @@ A polars user never touches pandas: every frame a result hands back (``report.va
 table's polars dtypes, and frames indexed by the caller's rows keep those labels as a first
 ``row`` column (polars has no index). Rows are numbered by position, 0 for the first.
 
-The import does not convert the frame whole: it reads the polars frame as an Arrow stream,
-one chunk of rows at a time (:mod:`mailtrap_pandas.jobs.sources`). The verbs that compare
-the whole frame at once (validate, plan, sync_list, send_events) take one pandas view of
-it, built from its Arrow buffers.
+No verb makes a pandas copy of the frame: each works on pandas columns over the frame's
+Arrow export (:func:`mailtrap_pandas.jobs.sources.polars_to_pandas`; only text is copied,
+once, inside Arrow), and a LazyFrame given to ``mtp.import_contacts`` is streamed by
+polars' engine one chunk at a time.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import pandas as pd
 import polars as pl
 
 from mailtrap_pandas.frames.kinds import to_polars
-from mailtrap_pandas.jobs.sources import to_pandas
+from mailtrap_pandas.jobs.sources import polars_to_pandas
 
 if TYPE_CHECKING:
     from mailtrap_pandas.api.client import Client
@@ -119,8 +119,8 @@ class PolarsMailtrap:
         self._df = df
 
     def _pandas(self) -> pd.DataFrame:
-        # The same Arrow -> pandas mapping as a streamed import, labelled 0..n-1.
-        return to_pandas(self._df.to_arrow())
+        # A view over the frame's Arrow buffers, labelled 0..n-1, as the import sees it.
+        return polars_to_pandas(self._df)
 
     def validate(self, client: Client | None = None, **kwargs: Any) -> Any:
         """Check every row against the account's fields; see :func:`mailtrap_pandas.validate`."""
@@ -177,12 +177,7 @@ class PolarsMailtrap:
         return PolarsResult(resubscribe(self._df, client, **kwargs))
 
     def sync(self, client: Client | None = None, **kwargs: Any) -> Any:
-        """Send only the rows the account does not hold yet (streamed like an import)."""
-        import importlib
+        """Send only the rows the account does not hold yet; see :func:`mailtrap_pandas.sync`."""
+        from mailtrap_pandas.jobs.sync.run import sync
 
-        try:
-            # By name: sync arrives with its own issue; until then this says so clearly.
-            run = importlib.import_module("mailtrap_pandas.jobs.sync.run")
-        except ImportError:
-            raise NotImplementedError("this version of mailtrap-pandas has no sync()") from None
-        return PolarsResult(run.sync(self._df, client, **kwargs))
+        return PolarsResult(sync(self._df, client, **kwargs))

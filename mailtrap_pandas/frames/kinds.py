@@ -57,6 +57,27 @@ def arrow_to_polars(table: pa.Table) -> Any:
     return out
 
 
+def _text(value: Any) -> str | None:
+    missing = value is None or (isinstance(value, float | type(pd.NA)) and pd.isna(value))
+    return None if missing else str(value)
+
+
+def _plain(col: pd.Series) -> pd.Series:
+    """An object column polars can hold: enums as their values, mixed types as text.
+
+    ``failures["value"]`` is the cell as given, which may be ``"x"`` in one row and ``2``
+    in the next; polars columns have one type, so such a column becomes text.
+    """
+    if col.map(lambda v: isinstance(v, Enum)).any():
+        # Reasons are str enums: polars wants their plain values.
+        col = col.map(lambda v: v.value if isinstance(v, Enum) else v)
+    try:
+        pa.array(col, from_pandas=True)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return col.map(_text).astype("string")
+    return col
+
+
 def to_polars(df: pd.DataFrame, *, index: str | None = None) -> Any:
     """A pandas result frame as polars, with the type table's polars dtypes.
 
@@ -78,9 +99,8 @@ def to_polars(df: pd.DataFrame, *, index: str | None = None) -> Any:
             # A closed set of words (status): polars' Enum, with the same categories.
             enums[str(name)] = pl.Enum([str(c) for c in col.dtype.categories])
             col = col.astype("string")
-        elif col.dtype == object and col.map(lambda v: isinstance(v, Enum)).any():
-            # Reasons are str enums: polars wants their plain values.
-            col = col.map(lambda v: v.value if isinstance(v, Enum) else v).astype("string")
+        elif col.dtype == object:
+            col = _plain(col)
         data[str(name)] = col
     out = pl.from_pandas(pd.DataFrame(data, copy=False))
     if enums:

@@ -31,7 +31,15 @@ from mailtrap_pandas.errors import InputError
 from mailtrap_pandas.frames.files import file_format, read_frame, read_text_chunks
 from mailtrap_pandas.frames.validate import check_frame
 
-__all__ = ["Source", "arrow_stream", "is_dask_frame", "open_source", "read_rows", "to_pandas"]
+__all__ = [
+    "Source",
+    "arrow_stream",
+    "is_dask_frame",
+    "open_source",
+    "polars_to_pandas",
+    "read_rows",
+    "to_pandas",
+]
 
 Source = pd.DataFrame | str | os.PathLike[str] | Iterable[pd.DataFrame] | Any
 
@@ -39,6 +47,8 @@ _MAPPING: dict[pa.DataType, Any] = {
     pa.int64(): pd.Int64Dtype(),
     pa.int32(): pd.Int64Dtype(),
     pa.bool_(): pd.BooleanDtype(),
+    pa.string(): pd.StringDtype("pyarrow"),
+    pa.large_string(): pd.StringDtype("pyarrow"),
 }
 
 
@@ -47,6 +57,27 @@ def to_pandas(batch: pa.RecordBatch | pa.Table, offset: int = 0) -> pd.DataFrame
     df: pd.DataFrame = batch.to_pandas(types_mapper=_MAPPING.get)
     df.index = pd.RangeIndex(offset, offset + len(df))
     return df
+
+
+def _arrow_dtype(type_: pa.DataType) -> Any:
+    if type_ in (pa.string(), pa.large_string()):
+        return pd.StringDtype("pyarrow")
+    return pd.ArrowDtype(type_)
+
+
+def polars_to_pandas(df: Any) -> pd.DataFrame:
+    """A pandas frame over a polars frame's Arrow export, with no pandas copy of the values.
+
+    Every column keeps its Arrow type (strings as ``string[pyarrow]``, others
+    ``pd.ArrowDtype``): validation and encoding work on Arrow anyway. Numbers, booleans and
+    dates are not copied; text is, once, inside Arrow: polars holds strings as
+    ``string_view``, which pyarrow's ``take`` (used when reporting failures) cannot handle
+    yet, so ``to_arrow()`` writes them out as ``large_string``. Rows are labelled 0..n-1,
+    their positions in the polars frame.
+    """
+    table: pa.Table = df.to_arrow()
+    out: pd.DataFrame = table.to_pandas(types_mapper=_arrow_dtype)
+    return out
 
 
 def _rebatch(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
@@ -117,10 +148,6 @@ def arrow_stream(source: Any, batch_rows: int) -> Iterator[pa.RecordBatch] | Non
     pl = _module("polars")
     if pl is not None and isinstance(source, pl.LazyFrame):
         return _lazy_batches(source, batch_rows)
-    if pl is not None and isinstance(source, pl.DataFrame):
-        # Zero copy into Arrow; each piece becomes pandas on its own.
-        pieces: list[pa.RecordBatch] = source.to_arrow().to_batches(max_chunksize=batch_rows)
-        return iter(pieces)
     if isinstance(source, pa.RecordBatchReader):
         return _read(source)
     if hasattr(source, "__arrow_c_stream__"):
@@ -172,8 +199,9 @@ def open_source(source: Source, batch_rows: int) -> tuple[Iterator[pd.DataFrame]
     source : DataFrame, path, iterable of DataFrames, Arrow stream, Dask frame...
         A Parquet file or folder is read in record batches and a CSV in chunks;
         any object with ``__arrow_c_stream__`` (a DuckDB relation, a polars
-        DataFrame or LazyFrame, a ``pyarrow.RecordBatchReader``, an ADBC result)
-        batch by batch; a Dask frame partition by partition. Memory stays
+        LazyFrame, a ``pyarrow.RecordBatchReader``, an ADBC result) batch by
+        batch; a Dask frame partition by partition. A polars DataFrame (in
+        memory already) is one frame viewed over its Arrow buffers. Memory stays
         bounded by ``batch_rows``.
     batch_rows : int
         Rows per frame read from a file, dataset or stream.
@@ -205,11 +233,14 @@ def open_source(source: Source, batch_rows: int) -> tuple[Iterator[pd.DataFrame]
         )
     if is_dask_frame(source):
         return _dask_frames(source, batch_rows), None, True
+    pl = _module("polars")
+    if pl is not None and isinstance(source, pl.DataFrame):
+        # In memory already: one frame over its buffers, exactly as df.mailtrap would see
+        # it (whole-frame dedupe, no per-piece hashing), with no pandas copy.
+        return iter([polars_to_pandas(source)]), len(source), False
     batches = arrow_stream(source, batch_rows)
     if batches is not None:
-        pl = _module("polars")
-        total = len(source) if pl is not None and isinstance(source, pl.DataFrame) else None
-        return _frames(batches, batch_rows), total, True
+        return _frames(batches, batch_rows), None, True
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         kind = file_format(path)

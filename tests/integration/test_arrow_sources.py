@@ -25,6 +25,7 @@ from mailtrap_pandas.errors import InputError
 from mailtrap_pandas.jobs.exports import read_export
 from mailtrap_pandas.jobs.imports.run import import_contacts, to_import_payloads
 from mailtrap_pandas.jobs.sources import open_source
+from tests.helpers import FAST
 
 FIELDS = [
     {"name": "Age", "data_type": "integer", "merge_tag": "age"},
@@ -34,7 +35,6 @@ FIELDS = [
     {"name": "VIP", "data_type": "boolean", "merge_tag": "vip"},
     {"name": "Born", "data_type": "date", "merge_tag": "born"},
 ]
-FAST: dict[str, Any] = {"progress": False, "poll_interval": 0.02, "max_poll_interval": 0.1}
 N = 2500
 CHUNK = 700
 

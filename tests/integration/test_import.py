@@ -16,12 +16,12 @@ import pytest
 from mailtrap_pandas.emulator import Emulator
 from mailtrap_pandas.errors import InputError
 from mailtrap_pandas.jobs.imports.run import import_contacts, to_import_payloads
+from tests.helpers import FAST
 
 FIELDS = [
     {"name": "Age", "data_type": "integer", "merge_tag": "age"},
     {"name": "City", "data_type": "text", "merge_tag": "city"},
 ]
-FAST: dict[str, Any] = {"progress": False, "poll_interval": 0.05, "max_poll_interval": 0.2}
 
 
 def contacts(n: int, start: int = 0) -> pd.DataFrame:
@@ -33,10 +33,10 @@ def contacts(n: int, start: int = 0) -> pd.DataFrame:
 
 
 @pytest.fixture
-def emu() -> Any:
-    with Emulator(rate_limit=None) as emu:
-        emu.seed(fields=FIELDS)
-        yield emu
+def emu(emu: Any) -> Any:
+    """The session's emulator (tests/conftest.py), reset, with this module's fields."""
+    emu.seed(fields=FIELDS)
+    return emu
 
 
 def run(emu: Any, df: pd.DataFrame, journal: Any = False, **kw: Any) -> Any:

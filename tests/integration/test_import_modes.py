@@ -7,30 +7,27 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from mailtrap_pandas.emulator import Emulator
 from mailtrap_pandas.errors import InputError
 from mailtrap_pandas.jobs.exports import read_export
 from mailtrap_pandas.jobs.imports.run import import_contacts
+from tests.helpers import FAST
 
 FIELDS = [
     {"name": "Age", "data_type": "integer", "merge_tag": "age"},
     {"name": "City", "data_type": "text", "merge_tag": "city"},
 ]
-FAST: dict[str, Any] = {"progress": False, "poll_interval": 0.05, "max_poll_interval": 0.2}
 
 
 @pytest.fixture
-def emu() -> Any:
-    """Accounts holding user0..user4 (age 1, city Old)."""
-    with Emulator(rate_limit=None) as emu:
-        emu.seed(
-            fields=FIELDS,
-            contacts=[
-                {"email": f"user{i}@example.com", "fields": {"age": 1, "city": "Old"}}
-                for i in range(5)
-            ],
-        )
-        yield emu
+def emu(emu: Any) -> Any:
+    """The session's emulator, reset, holding user0..user4 (age 1, city Old)."""
+    emu.seed(
+        fields=FIELDS,
+        contacts=[
+            {"email": f"user{i}@example.com", "fields": {"age": 1, "city": "Old"}} for i in range(5)
+        ],
+    )
+    return emu
 
 
 def frame() -> pd.DataFrame:

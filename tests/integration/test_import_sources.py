@@ -8,7 +8,6 @@ and running the same call again with the journal submits nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +17,9 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from mailtrap_pandas.emulator import Emulator
 from mailtrap_pandas.jobs.exports import read_export
 from mailtrap_pandas.jobs.imports.run import import_contacts, to_import_payloads
+from tests.helpers import FAST
 
 FIELDS = [
     {"name": "Age", "data_type": "integer", "merge_tag": "age"},
@@ -29,16 +28,15 @@ FIELDS = [
     {"name": "Score", "data_type": "float", "merge_tag": "score"},
     {"name": "VIP", "data_type": "boolean", "merge_tag": "vip"},
 ]
-FAST: dict[str, Any] = {"progress": False, "poll_interval": 0.02, "max_poll_interval": 0.1}
 N = 3000
 CHUNK = 700  # not a divisor of N, nor of the batch sizes: chunks straddle pieces
 
 
 @pytest.fixture
-def emu() -> Iterator[Any]:
-    with Emulator(rate_limit=None) as emu:
-        emu.seed(fields=FIELDS)
-        yield emu
+def emu(emu: Any) -> Any:
+    """The session's emulator (tests/conftest.py), reset, with this module's fields."""
+    emu.seed(fields=FIELDS)
+    return emu
 
 
 def contacts(n: int = N) -> pd.DataFrame:

@@ -21,6 +21,7 @@ import mailtrap_pandas.polars  # noqa: F401  (registers pl.DataFrame.mailtrap)
 from mailtrap_pandas.errors import InputError
 from mailtrap_pandas.frames import reader
 from mailtrap_pandas.jobs.exports import read_export, read_export_file
+from tests.helpers import FAST
 
 FIELDS = [
     {"name": "Age", "data_type": "integer", "merge_tag": "age"},
@@ -29,7 +30,6 @@ FIELDS = [
     {"name": "VIP", "data_type": "boolean", "merge_tag": "vip"},
     {"name": "Born", "data_type": "date", "merge_tag": "born"},
 ]
-FAST: dict[str, Any] = {"progress": False, "poll_interval": 0.02, "max_poll_interval": 0.1}
 #: The type table in polars (README "Types").
 POLARS_TYPES = {
     "email": pl.String,
@@ -84,7 +84,13 @@ def test_validate_hands_back_polars(client: Any, seeded: Any) -> None:
     assert report.pandas.valid.index.tolist() == [3, 4]  # the pandas result is still there
 
 
-def test_import_contacts_streams_and_hands_back_polars(client: Any, seeded: Any) -> None:
+def test_failure_values_of_mixed_types_become_text(client: Any, seeded: Any) -> None:
+    df = pl.DataFrame({"email": ["nope", "a@x.io"], "score": [1.0, None], "age": [4.5, None]})
+    report = df.mailtrap.validate(client)
+    assert report.failures.select("column", "value").rows() == [("email", "nope"), ("age", "4.5")]
+
+
+def test_import_contacts_hands_back_polars(client: Any, seeded: Any) -> None:
     result = contacts().mailtrap.import_contacts(client, journal=False, list_ids=[1], **FAST)
     assert isinstance(result.rejected, pl.DataFrame)
     assert sorted(set(result.rejected["row"])) == [1, 2]
@@ -116,6 +122,14 @@ def test_payloads_plan_sync_list_and_events(client: Any, seeded: Any) -> None:
         client, email="Email", name="signed_up", dry_run=True, progress=False
     )
     assert isinstance(events.failed, pl.DataFrame) and len(events.payloads) == 2
+
+
+def test_sync_sends_only_what_changed(client: Any, seeded: Any, tmp_path: Path) -> None:
+    df = contacts().filter(pl.int_range(pl.len()).is_in([0, 3]))
+    first = df.mailtrap.sync(client, journal=tmp_path / "j.sqlite", progress=False)
+    assert isinstance(first.rejected, pl.DataFrame) and first.imported.created == 2
+    again = df.mailtrap.sync(client, journal=tmp_path / "j.sqlite", progress=False)
+    assert again.imported.created == 0 and len(again.unchanged) == 2
 
 
 @pytest.mark.parametrize("frame", ["pandas", "polars", "arrow"])
