@@ -209,6 +209,7 @@ def sync(
         resolve_uncertain(sub)
     finally:
         bar.close()
+        sub.spool.close()  # the failed-job spool: an open temporary file until closed
     imported = assemble(
         sub.jobs,
         outcomes,
