@@ -790,8 +790,11 @@ def _merge_events(results: list[Any]) -> Any:
         merged.skipped += part.skipped
         merged.payloads += part.payloads
     if results:
-        merged.failed = pd.concat([r.failed for r in results])
-        merged.uncertain = pd.concat([r.uncertain for r in results])
+        # Empty parts are left out: pandas 2.2 warns when they take part in the dtype.
+        for name in ("failed", "uncertain"):
+            parts = [getattr(r, name) for r in results]
+            full = [f for f in parts if len(f)]
+            setattr(merged, name, pd.concat(full) if full else parts[0])
     return merged
 
 
