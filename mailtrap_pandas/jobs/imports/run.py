@@ -247,6 +247,7 @@ def import_contacts(
         out._source_path = path
         return out
 
+    spool_in_use = False  # wait=False: the bodies wait for result.wait()
     try:
         for frame in frames:
             for chunk, valid in planner.plan(frame):
@@ -256,19 +257,24 @@ def import_contacts(
 
             def finish() -> ImportResult:
                 since = client.stats["requests"]
-                sub.poll()
-                resolve_uncertain(sub)
-                sub.spool.close()
+                try:
+                    sub.poll()
+                    resolve_uncertain(sub)
+                finally:
+                    sub.spool.close()
                 return result(since)
 
             early._finish = finish
+            spool_in_use = True
             return early
         sub.poll()
         resolve_uncertain(sub)
-        sub.spool.close()
         return result(start)
     finally:
         bar.close()
+        if not spool_in_use:
+            # Also when an error stops the import: the spool is an open temporary file.
+            sub.spool.close()
 
 
 def to_import_payloads(
