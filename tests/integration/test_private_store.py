@@ -144,7 +144,7 @@ def test_a_version_2_store_is_rewritten_to_hashes_and_still_never_sends_twice(
 
 
 def test_rate_file_and_downloads_are_private(emu: Emulator, tmp_path: Path) -> None:
-    rate = tmp_path / "shared" / "rate.sqlite"
+    rate = tmp_path / "rates" / "rate.sqlite"
     budget = RateBudget([Window(10, 1.0)], shared_file=rate)
     budget.acquire()
     assert mode(rate) == 0o600 and mode(rate.parent) == 0o700
