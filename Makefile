@@ -20,7 +20,7 @@ PYTEST_TMP := .pytest-tmp
 # The lowest and 3.13 runs leave out the slowest suites (fault matrix, notebooks: -m slow).
 FAST := -m "not slow and not live"
 
-.PHONY: demo test test-matrix lint types pytest pytest-lowest pytest-py313 bench chaos screenshots clean
+.PHONY: demo test test-matrix lint types pytest pytest-lowest pytest-py313 bench chaos mutation screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -87,8 +87,16 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m benchmarks
 
+# Mutation testing of the core modules (not part of `make test`: it takes minutes). The modules
+# and their tests are in pyproject.toml; `make mutation MODULES="retry dtypes"` runs some of them.
+# One mutant at a time, niced: the machine is shared.
+MODULES ?=
+mutation: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[mutation]'
+	nice -n 15 $(BIN)/python scripts/mutation.py --max-children 1 $(MODULES)
+
 screenshots: $(STAMP)
 	$(BIN)/python scripts/screenshots.py
 
 clean:
-	rm -rf $(VENV) $(LOWEST) $(VENV313) $(PYTEST_TMP) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LOWEST) $(VENV313) $(PYTEST_TMP) mutants .mutation build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,163 @@
+"""``make mutation``: mutmut 3 on the core modules, one module at a time, and a per-module table.
+
+The modules and the tests that judge each one are in ``pyproject.toml``
+(``[tool.mailtrap-pandas.mutation]``); mutmut's own settings (fork-server isolation, the pytest
+arguments) are in ``[tool.mutmut]``. Each module runs in its own child process with a fresh
+``mutants/`` folder, mutating only that module and running only its tests, so a slow
+integration test that happens to call ``encode`` does not run for every ``encode`` mutant.
+
+mutmut maps tests to functions by recording calls in the test process; code run in a child
+process (``subprocess``, ``multiprocessing``) is invisible to it. The ``processes`` tests of a
+module are therefore attached to every function of that module after mutmut's stats run.
+They see the mutant because the children inherit ``MUTANT_UNDER_TEST`` and import the package
+from ``mutants/`` (their working directory, and ``PYTHONPATH``).
+
+Usage: ``python scripts/mutation.py [MODULE ...] [--max-children N]`` (default: every module).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / ".mutation"
+GOAL = 90.0
+
+
+def _modules() -> dict[str, dict[str, Any]]:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+    modules: dict[str, dict[str, Any]] = data["tool"]["mailtrap-pandas"]["mutation"]["modules"]
+    return modules
+
+
+def _run_one(name: str, spec: dict[str, Any], max_children: int) -> None:
+    """In a child process: mutate one module, run its tests, save its counts."""
+    import mutmut.__main__ as mm
+    from mutmut.configuration import config
+    from mutmut.state import state
+
+    path = spec["path"]
+    tests: list[str] = list(spec["tests"])
+    processes: list[str] = list(spec.get("processes", []))
+    cfg = config()
+    cfg.only_mutate = [path]
+    cfg.debug = bool(os.environ.get("MUTATION_DEBUG"))
+    cfg.pytest_add_cli_args_test_selection = tests + processes
+    module = path.removesuffix(".py").replace("/", ".")
+
+    original = mm.collect_or_load_stats
+
+    def collect_then_attach(*args: Any, **kwargs: Any) -> None:
+        original(*args, **kwargs)
+        st = state()
+        # A function of the module that only runs in a child process has no test at all
+        # in mutmut's mapping, and one that runs in both has only the in-process ones.
+        chosen = [t for t in st.duration_by_test if any(t.startswith(p) for p in processes)]
+        functions = {f for f in st.current_function_hashes if f.startswith(module + ".")}
+        for function in functions:
+            st.tests_by_mangled_function_name[function].update(chosen)
+
+    mm.collect_or_load_stats = collect_then_attach  # type: ignore[assignment]
+    mm._run([], max_children)
+
+
+def _count(path: str) -> dict[str, Any]:
+    """The module's mutants by status, and the names of those not killed."""
+    from mutmut.mutation.data import SourceFileMutationData
+    from mutmut.stats import status_by_exit_code
+
+    data = SourceFileMutationData(path=Path(path))
+    data.load()
+    counts: dict[str, int] = {}
+    alive: list[str] = []
+    for key, code in data.exit_code_by_key.items():
+        status = status_by_exit_code[code]
+        counts[status] = counts.get(status, 0) + 1
+        if status not in ("killed", "timeout"):
+            alive.append(f"{status}: {key}")
+    return {"counts": counts, "alive": alive}
+
+
+def _row(name: str, counts: dict[str, int]) -> tuple[str, int, int, int, int, float]:
+    total = sum(counts.values())
+    killed = counts.get("killed", 0) + counts.get("timeout", 0)
+    survived = counts.get("survived", 0)
+    other = total - killed - survived
+    score = 100.0 * killed / total if total else 0.0
+    return name, total, killed, survived, other, score
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("module", nargs="*", help="module names from pyproject.toml")
+    parser.add_argument("--max-children", type=int, default=1)
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    modules = _modules()
+    os.chdir(ROOT)
+
+    if args.one:
+        _run_one(args.one, modules[args.one], args.max_children)
+        (RESULTS / f"{args.one}.json").write_text(json.dumps(_count(modules[args.one]["path"])))
+        return 0
+
+    unknown = [m for m in args.module if m not in modules]
+    if unknown:
+        parser.error(f"unknown module(s) {unknown}; known: {sorted(modules)}")
+    chosen = args.module or list(modules)
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "mutants"))
+    failed = []
+    RESULTS.mkdir(exist_ok=True)
+    for name in chosen:
+        print(f"== {name} ({modules[name]['path']})", flush=True)
+        shutil.rmtree(ROOT / "mutants", ignore_errors=True)
+        # Before the child starts: Python caches "no such folder" for a PYTHONPATH entry
+        # that is missing at start-up, and would then import the unmutated package.
+        (ROOT / "mutants").mkdir()
+        (RESULTS / f"{name}.json").unlink(missing_ok=True)
+        cmd = [sys.executable, __file__, "--one", name, "--max-children", str(args.max_children)]
+        # mutmut's progress spinner would flood the terminal: its output goes to a log.
+        log = RESULTS / f"{name}.log"
+        with log.open("w") as out:
+            code = subprocess.run(
+                cmd, env=env, stdout=out, stderr=subprocess.STDOUT, check=False
+            ).returncode
+        result = RESULTS / f"{name}.json"
+        if code != 0 or not result.exists():
+            print(f"   mutmut failed (exit {code}); see {log.relative_to(ROOT)}")
+            failed.append(name)
+            continue
+        for line in json.loads(result.read_text())["alive"]:
+            print(f"   {line}")
+
+    print()
+    print(f"| {'module':<10} | mutants | killed | survived | other | score |")
+    print(f"|{'-' * 12}|---------|--------|----------|-------|-------|")
+    below = []
+    for name in chosen:
+        result = RESULTS / f"{name}.json"
+        if not result.exists():
+            print(f"| {name:<10} | run failed |")
+            continue
+        row = _row(name, json.loads(result.read_text())["counts"])
+        name_, total, killed, survived, other, score = row
+        cells = f"{total:>7} | {killed:>6} | {survived:>8} | {other:>5} | {score:5.1f} %"
+        print(f"| {name_:<10} | {cells} |")
+        if row[5] < GOAL:
+            below.append(name)
+    if below or failed:
+        print(f"below {GOAL:.0f} %: {below}; failed runs: {failed}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
