@@ -24,12 +24,15 @@ WAL mode and a busy timeout let two processes share it. Tables are created by
 :meth:`Journal._migrate`: ``imports`` (this journal), ``event_ledger`` (:class:`EventLedger`,
 the custom events sent), ``removal_ledger`` (:class:`RemovalLedger`, the rows of
 unfinished deletes and (un)subscribes), and for incremental sync (:class:`SyncStore`, schema
-version 5) ``sync_scopes`` (one row per base URL and account), ``sync_state`` (per email: a
-64-bit content hash of what the account was last confirmed to hold) and ``list_members`` (the
-list memberships this package added). Those keep 64-bit email hashes keyed by a key derived
-from the file's secret, packed into 256 blobs per account by their top byte: 16 bytes per
-email on disk as in memory, a million emails read in a few milliseconds, and a batch of
-confirmations rewrites only the blobs it touches. Schema version 5; a file of an earlier
+version 6) ``sync_scopes`` (one row per base URL and account), ``sync_state`` (per email: a
+64-bit content hash of what the account was last confirmed to hold, and since version 6 a
+64-bit hash of the raw input row that validated to it, :mod:`mailtrap_pandas.jobs.sync.raw`)
+and ``list_members`` (the list memberships this package added). Those keep 64-bit email
+hashes keyed by a key derived from the file's secret, packed into 256 blobs per account by
+their top byte: 16 bytes per email for the email and content hashes plus 8 for the raw
+hash (24 in all), on disk as in memory, a million emails read in a few milliseconds, and a
+batch of confirmations rewrites only the blobs it touches. Schema version 6 (a version 5
+file gets the raw-hash column, unknown until the next sync confirms); a file of an earlier
 version (plain emails in the events ledger and in 422 details) is rewritten to hashes when
 first opened, with ``secure_delete`` so the plain text does not linger in free pages. One file, one
 connection per process, for every record the package keeps.
@@ -81,7 +84,7 @@ State = Literal[
 DONE_STATES = ("finished", "verified")
 #: 2: events ledger; 3: removal ledger; 4: keyed hashes instead of plain emails;
 #: 5: incremental-sync state.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -131,6 +134,7 @@ CREATE TABLE IF NOT EXISTS sync_state (
     bucket   INTEGER NOT NULL,  -- top byte of the email hash: 256 rows per scope at most
     emails   BLOB NOT NULL,     -- sorted keyed 64-bit hashes of normalized emails
     contents BLOB NOT NULL,     -- their content hashes (values and list ids), same order
+    raws     BLOB,              -- their raw-row hashes (0: unknown), same order; version 6
     PRIMARY KEY (scope, bucket)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS list_members (
@@ -225,6 +229,9 @@ class Journal:
             version = int(row[0]) if row is not None else SCHEMA_VERSION
             if version < 4:
                 self._hash_plain_emails()
+            columns = {r[1] for r in self._db.execute("PRAGMA table_info(sync_state)")}
+            if "raws" not in columns:  # version 5 -> 6: rows' raw hashes, unknown until synced
+                self._db.execute("ALTER TABLE sync_state ADD COLUMN raws BLOB")
             self._db.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
                 (str(max(version, SCHEMA_VERSION)),),
@@ -557,12 +564,19 @@ def _buckets(keys: Hashes) -> Iterator[tuple[int, npt.NDArray[np.intp]]]:
         yield int(ranked[start]), order[start:stop]
 
 
-def _newest(keys: Hashes, values: Hashes) -> tuple[Hashes, Hashes]:
+def _newest(keys: Hashes, *values: Hashes) -> tuple[Hashes, ...]:
     """Sorted by key, one entry per key: the one given last (newer entries come later)."""
     order = np.argsort(keys, kind="stable")
-    keys, values = keys[order], values[order]
+    keys = keys[order]
     keep = np.append(keys[1:] != keys[:-1], True) if len(keys) else np.ones(0, dtype=bool)
-    return keys[keep], values[keep]
+    return (keys[keep], *(v[order][keep] for v in values))
+
+
+def _raws(blob: bytes | None, n: int) -> Hashes:
+    """A bucket's raw-row hashes; all unknown (0) in a bucket written before version 6."""
+    if blob is None:
+        return np.zeros(n, dtype=np.uint64)
+    return np.frombuffer(blob, dtype="<u8")
 
 
 class SyncStore:
@@ -604,26 +618,37 @@ class SyncStore:
         query = "SELECT coalesce(sum(length(emails)), 0) FROM sync_state WHERE scope=?"
         return int(self._db.execute(query, (self.scope,)).fetchone()[0]) // 8
 
-    def load(self) -> tuple[Hashes, Hashes]:
-        """(email hashes, content hashes) of every confirmed email, sorted by email hash."""
+    def load(self) -> tuple[Hashes, Hashes, Hashes]:
+        """(email hashes, content hashes, raw-row hashes) of every confirmed email, sorted by
+        email hash. A raw hash is 0 where unknown (see :mod:`mailtrap_pandas.jobs.sync.raw`).
+        """
         rows = self._db.execute(
-            "SELECT emails, contents FROM sync_state WHERE scope=? ORDER BY bucket", (self.scope,)
+            "SELECT emails, contents, raws FROM sync_state WHERE scope=? ORDER BY bucket",
+            (self.scope,),
         ).fetchall()
         if not rows:
-            return _EMPTY.copy(), _EMPTY.copy()
+            return _EMPTY.copy(), _EMPTY.copy(), _EMPTY.copy()
         # Sorted within a bucket, buckets in order of the top byte: sorted overall.
         keys = np.concatenate([np.frombuffer(r[0], dtype="<u8") for r in rows])
         contents = np.concatenate([np.frombuffer(r[1], dtype="<u8") for r in rows])
-        return keys, contents
+        raws = np.concatenate([_raws(r[2], len(r[0]) // 8) for r in rows])
+        return keys, contents, raws
 
-    def confirm(self, keys: Hashes, contents: Hashes) -> None:
-        """The account now holds these contents for these emails (one transaction)."""
+    def confirm(self, keys: Hashes, contents: Hashes, raws: Hashes | None = None) -> None:
+        """The account now holds these contents for these emails (one transaction).
+
+        ``raws``: the raw-row hashes that validate to these contents (0 or ``None``:
+        unknown; the next sync validates those rows).
+        """
+        if raws is None:
+            raws = np.zeros(len(keys), dtype=np.uint64)
         with self._transaction():
             for bucket, sel in _buckets(keys):
-                old_keys, old_contents = self._bucket(bucket)
+                old_keys, old_contents, old_raws = self._bucket(bucket)
                 merged = _newest(
                     np.concatenate([old_keys, keys[sel]]),
                     np.concatenate([old_contents, contents[sel]]),
+                    np.concatenate([old_raws, raws[sel]]),
                 )
                 self._write(bucket, *merged)
 
@@ -631,29 +656,30 @@ class SyncStore:
         """Drop the state of these emails: the next sync sends them whatever it finds."""
         with self._transaction():
             for bucket, sel in _buckets(keys):
-                old_keys, old_contents = self._bucket(bucket)
+                old_keys, old_contents, old_raws = self._bucket(bucket)
                 keep = ~np.isin(old_keys, keys[sel])
-                self._write(bucket, old_keys[keep], old_contents[keep])
+                self._write(bucket, old_keys[keep], old_contents[keep], old_raws[keep])
 
-    def _bucket(self, bucket: int) -> tuple[Hashes, Hashes]:
+    def _bucket(self, bucket: int) -> tuple[Hashes, Hashes, Hashes]:
         row = self._db.execute(
-            "SELECT emails, contents FROM sync_state WHERE scope=? AND bucket=?",
+            "SELECT emails, contents, raws FROM sync_state WHERE scope=? AND bucket=?",
             (self.scope, bucket),
         ).fetchone()
         if row is None:
-            return _EMPTY, _EMPTY
-        return np.frombuffer(row[0], dtype="<u8"), np.frombuffer(row[1], dtype="<u8")
+            return _EMPTY, _EMPTY, _EMPTY
+        keys = np.frombuffer(row[0], dtype="<u8")
+        return keys, np.frombuffer(row[1], dtype="<u8"), _raws(row[2], len(keys))
 
-    def _write(self, bucket: int, keys: Hashes, contents: Hashes) -> None:
+    def _write(self, bucket: int, keys: Hashes, contents: Hashes, raws: Hashes) -> None:
         if not len(keys):
             self._db.execute(
                 "DELETE FROM sync_state WHERE scope=? AND bucket=?", (self.scope, bucket)
             )
             return
         self._db.execute(
-            "INSERT OR REPLACE INTO sync_state (scope, bucket, emails, contents) "
-            "VALUES (?, ?, ?, ?)",
-            (self.scope, bucket, _blob(keys), _blob(contents)),
+            "INSERT OR REPLACE INTO sync_state (scope, bucket, emails, contents, raws) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (self.scope, bucket, _blob(keys), _blob(contents), _blob(raws)),
         )
 
     @property

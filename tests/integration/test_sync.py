@@ -269,7 +269,7 @@ def test_kill_9_mid_sync_then_rerun_sends_only_unconfirmed_rows(tmp_path: Path) 
         store = Journal(journal)
         client = emu.client(rate_limit=None)
         sync_store = SyncStore(store, client.base_url, client.account_id)
-        keys, _ = sync_store.load()
+        keys, _, _ = sync_store.load()
         hashed = email_hashes(df["email"], sync_store.hash_key)
         store.close()
         was_confirmed = df.index[np.isin(hashed, keys)]

@@ -51,7 +51,8 @@ def test_store_merges_newest_forgets_and_tracks_members(tmp_path: object) -> Non
     keys = rng.integers(0, 2**63, 5000, dtype=np.uint64) * np.uint64(2)
     store.confirm(keys, np.full(5000, 2, dtype=np.uint64))
     store.confirm(keys[:10], np.full(10, 4, dtype=np.uint64))  # newer values win
-    loaded_keys, loaded = store.load()
+    loaded_keys, loaded, raws = store.load()
+    assert not raws.any()  # confirmed without raw hashes: unknown
     assert store.count() == 5000 and (np.diff(loaded_keys.astype(object)) > 0).all()
     by_key = dict(zip(loaded_keys.tolist(), loaded.tolist(), strict=True))
     assert by_key[int(keys[0])] == 4 and by_key[int(keys[20])] == 2

@@ -128,11 +128,15 @@ class SyncState:
         Keyed email hashes, sorted.
     contents : ndarray of uint64
         Their content hashes (lowest bit 0).
+    raws : ndarray of uint64, optional
+        Their raw-row hashes (0: unknown).
     """
 
-    def __init__(self, keys: Hashes, contents: Hashes) -> None:
+    def __init__(self, keys: Hashes, contents: Hashes, raws: Hashes | None = None) -> None:
         self.keys = keys
         self.contents = contents
+        #: Raw-row hashes (:mod:`.raw`), 0 where unknown.
+        self.raws = np.zeros(len(keys), dtype=np.uint64) if raws is None else raws
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -152,6 +156,34 @@ class SyncState:
         repeat = hit & ((stored & _SEEN) != 0)
         self.contents[pos[hit]] |= _SEEN
         return same, repeat
+
+    def same_raw(self, keys: Hashes, raws: Hashes) -> npt.NDArray[np.bool_]:
+        """For each row: the state holds exactly this raw row for its email, and no row of
+        this run claimed the email yet. Those rows are unchanged; they are marked seen.
+
+        A row repeating an email within ``keys``, or an email seen earlier in the run, is
+        never "same": the full path (validation, dedupe) decides what happens to it.
+        """
+        if not len(self.keys):
+            return np.zeros(len(keys), dtype=bool)
+        pos, found = self._find(keys)
+        # An email on several rows of the frame (whatever their values): leave all of them
+        # to validation's dedupe. Only emails the state holds can be "same", so counting
+        # those is enough.
+        counts = np.bincount(pos[found], minlength=len(self.keys))
+        same = found & (counts[pos] == 1) & (self.raws[pos] == raws)
+        same &= (self.contents[pos] & _SEEN) == 0
+        self.contents[pos[same]] |= _SEEN
+        out: npt.NDArray[np.bool_] = same
+        return out
+
+    def raws_of(self, keys: Hashes) -> Hashes:
+        """The stored raw-row hash of each email (0 where unknown or absent)."""
+        if not len(self.keys):
+            return np.zeros(len(keys), dtype=np.uint64)
+        pos, hit = self._find(keys)
+        out: Hashes = np.where(hit, self.raws[pos], np.uint64(0))
+        return out
 
     def mark_seen(self, keys: Hashes) -> None:
         """These emails are in the source (whatever their content)."""
