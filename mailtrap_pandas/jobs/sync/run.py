@@ -88,7 +88,7 @@ def sync(
 
     The first sync (reconciling) sends what differs from one export; each later sync sends
     the rows whose values or list memberships changed since the last *confirmed* sync, by a
-    16-byte-per-email state kept in the journal file.
+    24-byte-per-email state kept in the journal file (email, content and raw-row hashes).
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""What an incremental sync remembers: one 64-bit content hash per email, 16 bytes in all.
+"""What an incremental sync remembers: a 64-bit content hash per email (and a raw-row hash).
 
 A row's *content hash* covers its typed values (by merge tag, in a fixed order, missing values
 a missing number left out, a missing text a fixed marker) and the list ids the sync adds it
@@ -6,8 +6,8 @@ to or takes it off. The email is hashed with the store's key (:class:`~.store.Sy
 the file never holds an address. Two rows hash the same only when their import bodies would
 carry the same contact, up to a 2^-63 chance per row.
 
-In memory the confirmed state is two sorted ``uint64`` arrays (email hash, content hash): 16
-bytes per email. The lowest bit of a content hash is always 0 on disk; in memory it marks the
+In memory the confirmed state is three ``uint64`` arrays sorted by email hash (email hash,
+content hash, raw-row hash of :mod:`.raw`): 24 bytes per email. The lowest bit of a content hash is always 0 on disk; in memory it marks the
 emails this run's source held, so the emails that disappeared from the source cost nothing
 more to find.
 """

@@ -1,0 +1,155 @@
+"""The raw-row shortcut of a sync, over HTTP: what skips validation, and what invalidates it.
+
+A row whose raw input is unchanged since the last confirmed sync is unchanged without being
+validated; a change of the field definitions, of the validation options or of a column's
+dtype sends every row through validation again, and re-sends what now validates otherwise.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import mailtrap_pandas as mtp
+from mailtrap_pandas.emulator import Emulator
+from mailtrap_pandas.jobs.imports import planner as import_planner
+
+FIELDS = [
+    {"name": "Age", "data_type": "integer", "merge_tag": "age"},
+    {"name": "Code", "data_type": "float", "merge_tag": "code"},
+    {"name": "Signup", "data_type": "date", "merge_tag": "signup"},
+]
+FAST: dict[str, Any] = {"progress": False, "poll_interval": 0.05, "max_poll_interval": 0.2}
+
+
+def contacts(n: int) -> pd.DataFrame:
+    idx = pd.RangeIndex(n)
+    return pd.DataFrame(
+        {
+            "email": [f"User{i}@Example.com" for i in idx],
+            "age": [str(20 + i % 50) for i in idx],
+            "code": ["1.50"] * n,
+            "signup": ["2024-04-03"] * n,
+        },
+        index=idx,
+    )
+
+
+@pytest.fixture
+def emu() -> Any:
+    with Emulator(rate_limit=None) as emu:
+        emu.seed(fields=FIELDS)
+        yield emu
+
+
+@pytest.fixture
+def validated(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Rows each sync passes to validation (the real validation runs; it is only counted)."""
+    seen: list[int] = []
+    real = import_planner.validate
+
+    def counting(frame: pd.DataFrame, **kw: Any) -> Any:
+        seen.append(len(frame))
+        return real(frame, **kw)
+
+    monkeypatch.setattr(import_planner, "validate", counting)
+    return seen
+
+
+def run(emu: Any, df: pd.DataFrame, journal: Path, **kw: Any) -> mtp.SyncResult:
+    result = mtp.sync(df, emu.client(rate_limit=None), **{**FAST, "journal": journal, **kw})
+    result.check_invariant(df.index)
+    return result
+
+
+def exported(emu: Any) -> pd.DataFrame:
+    return mtp.read_export(emu.client(rate_limit=None), progress=False).set_index("email")
+
+
+def test_unchanged_raw_rows_skip_validation(
+    emu: Any, tmp_path: Path, validated: list[int]
+) -> None:
+    journal = tmp_path / "store.sqlite"
+    df = contacts(200)
+    assert len(run(emu, df, journal).sent) == 200
+    changed = df.copy()
+    changed.loc[[3, 150], "age"] = "99"
+    validated.clear()
+    second = run(emu, changed, journal)
+    assert sorted(second.sent) == [3, 150] and len(second.unchanged) == 198
+    assert validated == [2]  # only the two changed rows were validated
+    assert exported(emu).loc["User3@example.com", "age"] == 99
+    validated.clear()
+    third = run(emu, changed, journal)
+    assert len(third.sent) == 0 and len(third.unchanged) == 200 and validated == [0]
+    with sqlite3.connect(journal) as db:  # 8 more bytes per email: the raw-row hash
+        assert db.execute("SELECT sum(length(raws)) FROM sync_state").fetchone()[0] == 200 * 8
+
+
+def test_changed_options_validate_again_and_resend(
+    emu: Any, tmp_path: Path, validated: list[int]
+) -> None:
+    journal = tmp_path / "store.sqlite"
+    df = contacts(50).assign(signup="03/04/2024")  # 3 April or 4 March: dayfirst decides
+    run(emu, df, journal, dayfirst=True)
+    assert str(exported(emu).loc["User0@example.com", "signup"])[:10] == "2024-04-03"
+    validated.clear()
+    second = run(emu, df, journal, dayfirst=False)  # same raw rows, other options
+    assert validated == [50] and len(second.sent) == 50
+    assert str(exported(emu).loc["User0@example.com", "signup"])[:10] == "2024-03-04"
+    validated.clear()
+    again = run(emu, df, journal, dayfirst=False)
+    assert validated == [0] and len(again.sent) == 0
+
+
+def test_changed_field_definitions_validate_again_and_resend(
+    emu: Any, tmp_path: Path, validated: list[int]
+) -> None:
+    journal = tmp_path / "store.sqlite"
+    df = contacts(40)
+    run(emu, df, journal)
+    assert exported(emu).loc["User0@example.com", "code"] == 1.5
+    client = emu.client(rate_limit=None)
+    code = next(f for f in client.fields.list() if f["merge_tag"] == "code")
+    client.fields.delete(code["id"])
+    client.fields.create("Code", "text", "code")  # the same column is now text: "1.50"
+    validated.clear()
+    second = run(emu, df, journal)
+    assert validated == [40] and len(second.sent) == 40
+    assert exported(emu).loc["User0@example.com", "code"] == "1.50"
+
+
+def test_new_dtype_validates_again_sends_nothing_and_is_learned(
+    emu: Any, tmp_path: Path, validated: list[int]
+) -> None:
+    journal = tmp_path / "store.sqlite"
+    df = contacts(60)
+    run(emu, df, journal)
+    typed = df.assign(age=df["age"].astype("Int64"))  # "41" -> 41: other raw, same values
+    validated.clear()
+    second = run(emu, typed, journal)
+    assert validated == [60] and len(second.sent) == 0 and len(second.unchanged) == 60
+    validated.clear()
+    third = run(emu, typed, journal)
+    assert validated == [0] and len(third.unchanged) == 60
+
+
+def test_an_email_on_two_rows_is_left_to_dedupe(emu: Any, tmp_path: Path) -> None:
+    journal = tmp_path / "store.sqlite"
+    df = contacts(20)
+    run(emu, df, journal)
+    # Row 0 is exactly as confirmed, but a later row of the same email wins (dedupe="last").
+    later = pd.DataFrame({"email": ["user0@example.com"], "age": ["77"]}, index=[20])
+    both = pd.concat([df, later.assign(code="1.50", signup="2024-04-03")])
+    result = run(emu, both, journal)
+    assert list(result.sent) == [20]
+    assert result.duplicates["row"].tolist() == [0]
+    assert exported(emu).loc["User0@example.com", "age"] == 77
+    # dedupe="first": the confirmed row 0 wins, and it is sent again (the account has 77).
+    result = run(emu, both, journal, dedupe="first")
+    assert list(result.sent) == [0] and result.duplicates["row"].tolist() == [20]
+    assert exported(emu).loc["User0@example.com", "age"] == 20
