@@ -70,9 +70,7 @@ def exported(emu: Any) -> pd.DataFrame:
     return mtp.read_export(emu.client(rate_limit=None), progress=False).set_index("email")
 
 
-def test_unchanged_raw_rows_skip_validation(
-    emu: Any, tmp_path: Path, validated: list[int]
-) -> None:
+def test_unchanged_raw_rows_skip_validation(emu: Any, tmp_path: Path, validated: list[int]) -> None:
     journal = tmp_path / "store.sqlite"
     df = contacts(200)
     assert len(run(emu, df, journal).sent) == 200

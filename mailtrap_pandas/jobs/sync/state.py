@@ -7,9 +7,9 @@ the file never holds an address. Two rows hash the same only when their import b
 carry the same contact, up to a 2^-63 chance per row.
 
 In memory the confirmed state is three ``uint64`` arrays sorted by email hash (email hash,
-content hash, raw-row hash of :mod:`.raw`): 24 bytes per email. The lowest bit of a content hash is always 0 on disk; in memory it marks the
-emails this run's source held, so the emails that disappeared from the source cost nothing
-more to find.
+content hash, raw-row hash of :mod:`.raw`): 24 bytes per email. The lowest bit of a content
+hash is always 0 on disk; in memory it marks the emails this run's source held, so the
+emails that disappeared from the source cost nothing more to find.
 """
 
 from __future__ import annotations
