@@ -65,7 +65,23 @@ def _run_one(name: str, spec: dict[str, Any], max_children: int) -> None:
         for function in functions:
             st.tests_by_mangled_function_name[function].update(chosen)
 
+    make_runner = mm.get_mutant_runner
+
+    def runner_fastest_first(*args: Any, **kwargs: Any) -> Any:
+        # pytest runs the given tests in order and stops at the first failure (-x): with the
+        # fast unit tests first, a mutant they kill never waits for the multi-process ones.
+        runner = make_runner(*args, **kwargs)
+        submit = runner.submit
+
+        def submit_sorted(name: str, tests: list[str], *rest: Any) -> None:
+            durations = state().duration_by_test
+            submit(name, sorted(tests, key=lambda t: (durations.get(t, 0.0), t)), *rest)
+
+        runner.submit = submit_sorted
+        return runner
+
     mm.collect_or_load_stats = collect_then_attach  # type: ignore[assignment]
+    mm.get_mutant_runner = runner_fastest_first  # type: ignore[assignment]
     mm._run([], max_children)
 
 

@@ -219,3 +219,107 @@ def test_missing_email_is_refused() -> None:
     df = pd.DataFrame({"email": pd.array(["a@x.io", None], dtype="string[pyarrow]")})
     with pytest.raises(InputError, match="email"):
         list(encode_chunks(df, {}))
+
+
+# -- slices, Arrow inputs, other dtypes (the mutation run found these untested) -------------
+
+
+def test_field_columns_are_sliced_with_the_emails() -> None:
+    # More rows than one 8,192-row slice: each slice's field values stay with its emails.
+    n = 8_192 + 5
+    df = pd.DataFrame(
+        {
+            "email": pd.array([f"u{i}@x.io" for i in range(n)], dtype="string[pyarrow]"),
+            "age": pd.array(range(n), dtype="Int64"),
+            "name": pd.array([f"n{i}" for i in range(n)], dtype="string[pyarrow]"),
+        }
+    )
+    got = decode(next(encode_chunks(df, {"age": "integer", "name": "text"})).body)
+    assert len(got) == n
+    assert got[8_191] == {"email": "u8191@x.io", "fields": {"age": 8_191, "name": "n8191"}}
+    assert got[-1] == {"email": f"u{n - 1}@x.io", "fields": {"age": n - 1, "name": f"n{n - 1}"}}
+
+
+def test_multi_chunk_arrow_columns_are_encoded() -> None:
+    def chunked(*parts: list[object], type_: pa.DataType) -> pd.Series:
+        return pd.Series(pd.array(pa.chunked_array(list(parts), type_), dtype=pd.ArrowDtype(type_)))
+
+    df = pd.DataFrame(
+        {
+            "email": chunked(["a@x.io"], ["b@x.io", "c@x.io"], type_=pa.string()),
+            "name": chunked(["x"], ["y", None], type_=pa.string()),
+            "born": chunked([dt.date(2024, 1, 2)], [None, dt.date(2024, 3, 4)], type_=pa.date32()),
+        }
+    )
+    assert df["email"].array._pa_array.num_chunks == 2  # type: ignore[attr-defined]
+    got = decode(next(encode_chunks(df, {"name": "text", "born": "date"})).body)
+    assert got == [
+        {"email": "a@x.io", "fields": {"name": "x", "born": "2024-01-02"}},
+        {"email": "b@x.io", "fields": {"name": "y"}},
+        {"email": "c@x.io", "fields": {"born": "2024-03-04"}},
+    ]
+
+
+def test_a_datetime64_column_for_a_date_field_is_sent_as_a_date() -> None:
+    df = pd.DataFrame(
+        {
+            "email": ["a@x.io", "b@x.io"],
+            "born": pd.to_datetime(["2024-01-02", None]),
+        }
+    )
+    got = decode(next(encode_chunks(df, {"born": "date"})).body)
+    assert got == [{"email": "a@x.io", "fields": {"born": "2024-01-02"}}, {"email": "b@x.io"}]
+
+
+@pytest.mark.parametrize("ids", [3, np.int64(3), [3], (3,), np.array([3])])
+def test_a_single_list_id_may_be_a_bare_int(ids: object) -> None:
+    chunk = next(encode_chunks(emails_frame(1), {}, list_ids_included=ids))  # type: ignore[arg-type]
+    assert decode(chunk.body) == [{"email": "u0@x.io", "list_ids_included": [3]}]
+
+
+def test_excluded_lists_alone() -> None:
+    chunk = next(encode_chunks(emails_frame(1), {}, list_ids_excluded=5))  # type: ignore[arg-type]
+    assert chunk.body == b'{"contacts":[{"email":"u0@x.io","list_ids_excluded":[5]}]}'
+
+
+def test_error_texts_name_the_argument_the_row_and_the_column() -> None:
+    df = emails_frame(2)
+    with pytest.raises(InputError) as info:
+        list(encode_chunks(df, {}, list_ids_excluded=[1, True]))
+    assert str(info.value) == "exclude_list_ids must be integers (list ids), got True"
+    with pytest.raises(InputError) as info:
+        list(encode_chunks(df, {}, list_ids_included=[2, 1], list_ids_excluded=[1, 2]))
+    assert str(info.value) == "list ids [1, 2] are both included and excluded"
+    with pytest.raises(InputError) as info:
+        check_chunk_size(60_000)
+    assert str(info.value) == (
+        "chunk_size must be between 1 and 50,000 (the API's limit per import), got 60,000"
+    )
+    with pytest.raises(InputError) as info:
+        check_chunk_size("7")  # type: ignore[arg-type]
+    assert str(info.value) == "chunk_size must be an integer, got '7'"
+    assert check_chunk_size(np.int64(7)) == 7  # type: ignore[arg-type]
+    bad = pd.DataFrame(
+        {"email": ["a@x.io", "b@x.io"], "score": pd.array([1.0, np.inf], dtype="Float64")},
+        index=["first", "second"],
+    )
+    with pytest.raises(InputError) as info:
+        list(encode_chunks(bad, {"score": "float"}))
+    assert str(info.value) == "row 'second', column 'score': infinity cannot be sent as JSON"
+    with pytest.raises(InputError) as info:
+        list(encode_chunks(df.assign(x=1), {"x": "money"}))
+    assert str(info.value) == "column 'x': unknown Mailtrap data_type 'money'"
+    with pytest.raises(InputError) as info:
+        list(encode_chunks(df.rename(columns={"email": "mail"}), {}))
+    assert str(info.value) == "the frame has no 'email' column"
+    with pytest.raises(InputError) as info:
+        list(encode_chunks(pd.DataFrame({"email": ["a@x.io", None]}), {}))
+    assert str(info.value) == "every row needs an email; validate the frame first"
+
+
+def test_chunk_repr_and_rows() -> None:
+    chunk = next(encode_chunks(emails_frame(2), {}))
+    assert chunk.rows == 2
+    assert repr(chunk) == (
+        f"Chunk(number=0, rows=2, bytes={len(chunk.body)}, sha256={chunk.sha256[:12]}...)"
+    )

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 
-from mailtrap_pandas.api.ratelimit import RateBudget, Window, parse_rate_limit
+from mailtrap_pandas.api.ratelimit import DEFAULT_LIMITS, RateBudget, Window, parse_rate_limit
 
 
 class FakeClock:
@@ -100,3 +101,189 @@ def test_parse() -> None:
     assert parse_rate_limit("5/1,100/60") == (Window(5, 1.0), Window(100, 60.0))
     with pytest.raises(ValueError, match="N/SECONDS"):
         parse_rate_limit("fast")
+
+
+# -- what each window is keyed by --------------------------------------------------------
+
+
+def test_two_tokens_of_one_account_share_the_account_window_only() -> None:
+    clock = FakeClock()
+    windows = [Window(2, 10.0, "account"), Window(1, 10.0, "token")]
+    kw = {"base_url": "u-two-tokens", "account_id": "7", "clock": clock, "sleep": clock.sleep}
+    a = RateBudget(windows, token="token-a", **kw)  # type: ignore[arg-type]
+    b = RateBudget(windows, token="token-b", **kw)  # type: ignore[arg-type]
+    c = RateBudget(windows, token="token-c", **kw)  # type: ignore[arg-type]
+    assert a.acquire() == 0.0
+    assert b.acquire() == 0.0  # its own token window is empty; the account has room for 2
+    assert c.acquire() == pytest.approx(10.0)  # the account window is full
+
+
+def test_one_token_on_two_accounts_shares_the_token_window_only() -> None:
+    clock = FakeClock()
+    windows = [Window(1, 10.0, "account"), Window(1, 10.0, "token")]
+    kw = {"base_url": "u-two-accounts", "clock": clock, "sleep": clock.sleep}
+    a = RateBudget(windows, token="t", account_id="1", **kw)  # type: ignore[arg-type]
+    b = RateBudget(windows, token="t", account_id="2", **kw)  # type: ignore[arg-type]
+    c = RateBudget(windows, token="u", account_id="3", **kw)  # type: ignore[arg-type]
+    assert a.acquire() == 0.0
+    assert c.acquire() == 0.0  # another token, another account: nothing shared
+    assert b.acquire() == pytest.approx(10.0)  # the token's window holds a's request
+
+
+def test_budgets_with_different_windows_or_keys_stay_apart() -> None:
+    clock = FakeClock()
+    kw = {"clock": clock, "sleep": clock.sleep, "token": "t"}
+    budgets = [
+        RateBudget([Window(1, 10.0)], base_url="u-apart", account_id="1", **kw),  # type: ignore[arg-type]
+        RateBudget([Window(1, 20.0)], base_url="u-apart", account_id="1", **kw),  # type: ignore[arg-type]
+        RateBudget([Window(2, 10.0)], base_url="u-apart", account_id="1", **kw),  # type: ignore[arg-type]
+        RateBudget([Window(1, 10.0)], base_url="u-apart", account_id="2", **kw),  # type: ignore[arg-type]
+        RateBudget([Window(1, 10.0)], base_url="u-apart-2", account_id="1", **kw),  # type: ignore[arg-type]
+        RateBudget([Window(1, 10.0, "token")], base_url="u-apart", account_id="1", **kw),  # type: ignore[arg-type]
+    ]
+    assert [b.acquire() for b in budgets] == [0.0] * len(budgets)
+    assert clock.slept == []
+
+
+def test_unshared_budgets_never_meet_in_the_registry() -> None:
+    clock = FakeClock()
+    kw = {"base_url": "u-unshared", "account_id": "1", "clock": clock, "sleep": clock.sleep}
+    a = RateBudget([Window(1, 10.0)], shared=False, **kw)  # type: ignore[arg-type]
+    b = RateBudget([Window(1, 10.0)], shared=False, **kw)  # type: ignore[arg-type]
+    assert (a.acquire(), b.acquire()) == (0.0, 0.0)
+
+
+# -- waiting -------------------------------------------------------------------------------
+
+
+def test_settle_counts_a_request_from_its_response() -> None:
+    clock = FakeClock()
+    b = budget(clock, Window(1, 10.0))
+    slot, waited = b.reserve()
+    assert waited == 0.0
+    clock.now += 4.0  # the answer arrives 4 s after sending
+    b.settle(slot)
+    assert b.acquire() == pytest.approx(10.0)  # 10 s from the answer, not from the send
+    assert clock.now == pytest.approx(1014.0)
+
+
+def test_settle_never_moves_a_slot_back() -> None:
+    clock = FakeClock()
+    b = budget(clock, Window(1, 10.0))
+    slot, _ = b.reserve()
+    clock.now -= 3.0  # a clock read before the send (another thread's stale reading)
+    b.settle(slot)
+    clock.now += 3.0
+    assert b.acquire() == pytest.approx(10.0)
+
+
+def test_waits_add_up_when_another_client_takes_the_freed_slot() -> None:
+    clock = FakeClock()
+    kw = {"base_url": "u-race", "account_id": "1", "clock": clock}
+    first = RateBudget([Window(1, 10.0)], sleep=clock.sleep, **kw)  # type: ignore[arg-type]
+    stolen = []
+
+    def sleep_then_lose_the_race(seconds: float) -> None:
+        clock.sleep(seconds)
+        if not stolen:  # while this one slept, the other client took the slot
+            stolen.append(first.acquire())
+
+    second = RateBudget([Window(1, 10.0)], sleep=sleep_then_lose_the_race, **kw)  # type: ignore[arg-type]
+    first.acquire()
+    assert second.acquire() == pytest.approx(20.0)
+    assert stolen == [0.0]
+    assert (second.waited, second.requests) == (pytest.approx(20.0), 1)
+    assert (first.waited, first.requests) == (0.0, 2)
+
+
+def test_waited_is_the_total_of_every_acquire() -> None:
+    clock = FakeClock()
+    b = budget(clock, Window(1, 10.0))
+    for _ in range(3):
+        b.acquire()
+    assert b.waited == pytest.approx(20.0) and b.requests == 3
+
+
+def test_a_429_pause_holds_even_with_pacing_off_and_never_shrinks() -> None:
+    clock = FakeClock()
+    b = budget(clock)
+    b.penalize(5.0)
+    b.penalize(2.0)  # a shorter pause later does not shorten the first
+    assert b.acquire() == pytest.approx(5.0)
+    assert b.acquire() == 0.0
+
+
+def test_the_window_frees_exactly_one_period_after_the_oldest_request() -> None:
+    clock = FakeClock()
+    b = budget(clock, Window(2, 10.0))
+    b.acquire()
+    clock.now += 4.0
+    b.acquire()
+    assert b.acquire() == pytest.approx(6.0)  # the first leaves at 1010
+    assert b.acquire() == pytest.approx(4.0)  # the second at 1014
+
+
+# -- the rate file, in one process ---------------------------------------------------------
+
+
+def test_rate_file_budget_waits_out_a_429_pause(tmp_path: Path) -> None:
+    # Wall-clock time: the rate file is shared between processes, which share no clock.
+    b = RateBudget(
+        [Window(100, 60.0)], base_url="u-file-pause", account_id="1", shared_file=tmp_path / "r"
+    )
+    b.penalize(0.2)
+    slot, waited = b.reserve()
+    assert waited > 0.1  # it slept the pause out rather than sending during it
+    assert slot[0] == "file" and len(slot[1]) == 1
+    b.settle(slot)
+    assert (b.requests, b.waited) == (1, waited)
+
+
+def test_rate_file_budget_waits_for_room_in_the_file(tmp_path: Path) -> None:
+    kw = {"base_url": "u-file-room", "account_id": "1", "shared_file": tmp_path / "r"}
+    a = RateBudget([Window(1, 0.3)], **kw)  # type: ignore[arg-type]
+    b = RateBudget([Window(1, 0.3)], shared=False, **kw)  # type: ignore[arg-type]
+    assert a.acquire() == 0.0
+    assert b.acquire() > 0.0  # the file's slot of the other budget held it back
+    assert b.requests == 1 and b.waited > 0.0
+
+
+# -- arguments -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("limit", "period"), [(0, 1.0), (-1, 1.0), (1, 0.0), (1, -2.0)])
+def test_window_refuses_a_limit_below_one_or_a_period_not_above_zero(
+    limit: int, period: float
+) -> None:
+    with pytest.raises(ValueError, match=r"limit >= 1 and period > 0"):
+        Window(limit, period)
+
+
+def test_smallest_window_is_allowed() -> None:
+    assert Window(1, 0.001).limit == 1
+
+
+def test_parse_every_spelling_of_off_and_the_error() -> None:
+    for off in ("off", " None ", "0", "FALSE"):
+        assert parse_rate_limit(off) is None
+    assert parse_rate_limit(" 5/1 ") == (Window(5, 1.0),)
+    with pytest.raises(ValueError) as info:
+        parse_rate_limit("5/1,10")
+    assert str(info.value) == "rate limit '10' is not of the form N/SECONDS or 'off'"
+    assert isinstance(info.value.__cause__, ValueError)
+    with pytest.raises(ValueError, match="'0/5'"):
+        parse_rate_limit("0/5")
+
+
+def test_repr_names_every_window() -> None:
+    b = RateBudget(DEFAULT_LIMITS, shared=False)
+    assert repr(b) == "RateBudget(200/60s per account, 150/10s per token)"
+    assert repr(RateBudget((), shared=False)) == "RateBudget(off)"
+
+
+def test_eta_is_the_slowest_window() -> None:
+    b = RateBudget([Window(10, 1.0), Window(100, 60.0)], shared=False)
+    assert b.seconds_for(0) == 0.0 and b.seconds_for(-5) == 0.0
+    assert b.seconds_for(10) == 0.0
+    assert b.seconds_for(30) == pytest.approx(2.0)
+    assert b.seconds_for(300) == pytest.approx(120.0)
