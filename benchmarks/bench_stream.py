@@ -19,9 +19,17 @@ the same process tree; at 5,000,000 contacts its own memory and time dwarf the
 client's, which is what this measures. ``import_contacts`` against the emulator
 is covered by ``tests/integration/test_import_sources.py``.
 
-Streams remember every email seen (cross-piece dedupe), so the streaming peak
-grows with the number of unique emails (about 100 bytes each), not with the
-width of the rows; the figures show both that and the Parquet and frame sizes.
+Streams remember every email seen (cross-piece dedupe) as a 16-byte hash, so the
+streaming peak grows with the number of unique emails, not with the width of the
+rows; ``slope()`` measures that growth per row (issue 15: <= 24 bytes). Where it
+went before (71 bytes per row, 1M -> 4M rows, ``pa.total_allocated_bytes()`` and
+RSS sampled per body): ~33 bytes per row in Arrow's pool, the compressed column
+chunks pyarrow's ``pre_buffer`` keeps for every row group read until the
+``ParquetFile`` is dropped (``pre_buffer=False`` since); ~14 bytes per row of
+malloc heap that glibc could not give back, freed merge temporaries pinned under
+the long-lived hash runs (runs now live in memory mappings of their own, and a
+merge writes its output by position instead of concatenating and sorting); the
+rest is the 16-byte hashes.
 """
 
 from __future__ import annotations

@@ -29,8 +29,20 @@ def test_labels_round_trip_for_any_hashable() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.lists(st.integers(0, 400), max_size=60), max_size=25))
-def test_matches_a_plain_dict(batches: list[list[int]]) -> None:
+@given(
+    st.lists(st.lists(st.integers(0, 400), max_size=60), max_size=25),
+    st.sampled_from([seen_module._MAPPED_FROM, 0]),
+)
+def test_matches_a_plain_dict(batches: list[list[int]], mapped_from: int) -> None:
+    # mapped_from=0: every run in its own memory mapping, as large runs are.
+    seen_module._MAPPED_FROM, default = mapped_from, seen_module._MAPPED_FROM
+    try:
+        _matches_a_plain_dict(batches)
+    finally:
+        seen_module._MAPPED_FROM = default
+
+
+def _matches_a_plain_dict(batches: list[list[int]]) -> None:
     seen, model = SeenEmails(), {}
     for number, batch in enumerate(batches):
         emails = [f"user{i}@example.com" for i in dict.fromkeys(batch)]
