@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from mailtrap_pandas.jobs.store import Journal, SyncStore
+from mailtrap_pandas.jobs.sync.raw import raw_hashes
 from mailtrap_pandas.jobs.sync.state import SyncState, content_hashes
 
 
@@ -64,3 +65,34 @@ def test_store_merges_newest_forgets_and_tracks_members(tmp_path: object) -> Non
     assert len(store.members(4)) == 0
     other = SyncStore(journal, "http://x", "2")  # another account: its own state
     assert other.count() == 0 and other.hash_key == store.hash_key
+
+
+def raw(values: list[object], dtype: object = object) -> list[int]:
+    df = pd.DataFrame({"email": ["a@x.io"] * len(values), "v": pd.Series(values, dtype=dtype)})
+    keys = np.ones(len(df), dtype=np.uint64)
+    return raw_hashes(df, ["email", "v"], np.uint64(1), keys).tolist()
+
+
+def test_raw_hash_tells_apart_what_validates_differently() -> None:
+    # pandas alone hashes "nan" like NaN, "None" like None and 1 like "1": these do not.
+    texts = raw(["nan", np.nan, "None", None, "<NA>", pd.NA, "1", 1, 1.0, True, "", "x"])
+    assert len(set(texts[:2])) == 2 and len(set(texts[2:4])) == 2 and len(set(texts[4:6])) == 2
+    assert len(set(texts[6:])) == 6
+    assert raw([None, np.nan, pd.NA]) == [raw([None])[0]] * 3  # missing is missing
+    assert raw(["a", "b"]) == raw(["a", "b"]) and raw(["a"]) != raw(["b"])
+    assert raw([1, 2], "Int64") != raw([2, 1], "Int64")
+    assert raw([True, None]) != raw([False, None]) and all(h & 1 for h in raw(["a", None]))
+
+
+def test_same_raw_leaves_repeated_and_seen_emails_to_validation() -> None:
+    keys = np.array([5, 9, 12, 20], dtype=np.uint64)
+    raws = np.array([51, 91, 121, 0], dtype=np.uint64)  # 20: raw hash unknown
+    state = SyncState(keys.copy(), np.zeros(4, dtype=np.uint64), raws.copy())
+    rows = np.array([5, 9, 12, 12, 20, 7], dtype=np.uint64)
+    same = state.same_raw(rows, np.array([51, 90, 121, 121, 0, 71], dtype=np.uint64))
+    # 5 unchanged; 9 changed; 12 on two rows (dedupe decides); 20 unknown; 7 new.
+    assert same.tolist() == [True, False, False, False, False, False]
+    assert state.unseen().tolist() == [9, 12, 20]
+    again = state.same_raw(np.array([5], dtype=np.uint64), np.array([51], dtype=np.uint64))
+    assert again.tolist() == [False]  # seen earlier in this run: a stream's repeat
+    assert state.raws_of(np.array([9, 7], dtype=np.uint64)).tolist() == [91, 0]

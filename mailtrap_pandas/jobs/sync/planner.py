@@ -95,7 +95,10 @@ class SyncPlanner(Planner):
             return None
         dtypes = [str(frame[c].dtype) for c in mapping]
         seed = fingerprint(self.specs, mapping, dtypes, kw, self.list_ids, self.exclude_list_ids)
-        return RawRows(frame, mapping, seed, self._store.hash_key)
+        try:
+            return RawRows(frame, mapping, seed, self._store.hash_key)
+        except (TypeError, ValueError):  # values pandas cannot hash: validation will say why
+            return None
 
     def select(self, valid: pd.DataFrame) -> pd.DataFrame:
         """Leave out the rows the account already holds; the rest go to the encoder."""

@@ -23,6 +23,7 @@ frame, or was seen earlier in the stream, takes the full path so that dedupe dec
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -76,43 +77,60 @@ def fingerprint(
     return _text_hash("\x1e".join(parts))
 
 
-def _objects(values: npt.NDArray[Any], missing: npt.NDArray[np.bool_]) -> Hashes:
+def _strings(values: npt.NDArray[Any]) -> Hashes:
+    """Hash an object column of str (and missing values): each string's bytes."""
+    out: Hashes = pd.util.hash_array(values, categorize=False)
+    # pandas hashes None like "None", NaN like "nan", NA like "<NA>": only where a hash is
+    # one of those can a value be missing, so only those few are checked (no full isna).
+    maybe = np.flatnonzero(np.isin(out, _null_like()))
+    if len(maybe):
+        out[maybe[np.asarray(pd.isna(values[maybe]), dtype=bool)]] = _NULL
+    return out
+
+
+@functools.cache
+def _null_like() -> Hashes:
+    """What pandas hashes each kind of missing value (None, NaN, NA, NaT) to."""
+    kinds = [None, np.nan, pd.NA, pd.NaT]
+    return np.array(
+        [pd.util.hash_array(np.array([k], dtype=object), categorize=False)[0] for k in kinds],
+        dtype=np.uint64,
+    )
+
+
+def _objects(values: npt.NDArray[Any]) -> Hashes:
     """Hash an object column exactly: equal hashes only for equal values of one type."""
     kind = pd.api.types.infer_dtype(values, skipna=True)
-    if kind == "string":  # str only (pandas hashes each one's bytes)
-        filled = values.copy()
-        filled[missing] = ""
-        out: Hashes = pd.util.hash_array(filled, categorize=False)
-        return out
+    if kind == "string":  # str only, besides missing values
+        return _strings(values)
+    missing = np.asarray(pd.isna(values), dtype=bool)
     if kind == "boolean":
         bits = np.where(missing, False, values).astype(bool).astype(np.uint64) + np.uint64(1)
-        out = pd.util.hash_array(bits)
-        return out
-    if kind == "empty":
-        return np.zeros(len(values), dtype=np.uint64)
-    # Mixed or unusual values: the type's name and the repr tell 1, 1.0, "1" and True apart.
-    shown = np.array(
-        [f"{type(v).__module__}.{type(v).__qualname__}:{v!r}" for v in values], dtype=object
-    )
-    out = pd.util.hash_array(shown, categorize=False)
-    return out
+        out: Hashes = pd.util.hash_array(bits)
+    elif kind == "empty":
+        out = np.zeros(len(values), dtype=np.uint64)
+    else:
+        # Mixed or unusual values: the type's name and the repr tell 1, 1.0, "1", True apart.
+        shown = np.array(
+            [f"{type(v).__module__}.{type(v).__qualname__}:{v!r}" for v in values], dtype=object
+        )
+        out = pd.util.hash_array(shown, categorize=False)
+    final: Hashes = np.where(missing, _NULL, out)
+    return final
 
 
 def _column(series: pd.Series) -> Hashes:
     """One 64-bit hash per value of one raw column; missing values all hash to one value."""
-    missing = np.asarray(series.isna(), dtype=bool)
     dtype = series.dtype
     exact = (isinstance(dtype, np.dtype) and dtype.kind in "biufmM") or isinstance(
         dtype, pd.StringDtype | pd.DatetimeTZDtype | pd.BooleanDtype
     )
     exact = exact or isinstance(series.array, pd.arrays.IntegerArray | pd.arrays.FloatingArray)
-    if exact:
-        hashed = pd.util.hash_pandas_object(series, index=False, categorize=False)
-        out = np.asarray(hashed, dtype=np.uint64)
-    else:  # object, categorical, Arrow and other dtypes: by the Python values
-        out = _objects(series.to_numpy(dtype=object), missing)
-    # pandas hashes "nan" like NaN and "None" like None: a missing value gets its own.
-    final: Hashes = np.where(missing, _NULL, out)
+    if not exact:  # object, categorical, Arrow and other dtypes: by the Python values
+        return _objects(series.to_numpy(dtype=object))
+    hashed = pd.util.hash_pandas_object(series, index=False, categorize=False)
+    # A missing value gets its own hash, whatever pandas gives it.
+    final: Hashes = np.where(series.isna().to_numpy(dtype=bool), _NULL, hashed.to_numpy())
     return final
 
 

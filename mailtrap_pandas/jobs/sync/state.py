@@ -171,7 +171,7 @@ class SyncState:
         # to validation's dedupe. Only emails the state holds can be "same", so counting
         # those is enough.
         counts = np.bincount(pos[found], minlength=len(self.keys))
-        same = found & (counts[pos] == 1) & (self.raws[pos] == raws)
+        same = found & (counts[pos] == 1) & (self.raws[pos] == raws) & (raws != 0)  # 0: unknown
         same &= (self.contents[pos] & _SEEN) == 0
         self.contents[pos[same]] |= _SEEN
         out: npt.NDArray[np.bool_] = same
