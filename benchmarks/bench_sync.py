@@ -13,12 +13,13 @@ the HTTP calls, never the server's work or a poll's sleep. Figures (issue 13 tar
 - ``first_vs_import_plus_export``: requests of a first sync (which reconciles with one export)
   over the requests of ``import_contacts`` of the same rows plus those of one export: <= 1.
 
-Measured 2026-12-01 on the shared 2-core machine (load ~12), 1,000,000 rows x 8 fields:
-first sync 44 requests vs import 41 + export 19 (0.73); second sync sent exactly the 10,000
-changed rows in 1 import and 3 requests; client CPU 2.59 s vs validation alone 1.44 s: 1.80x,
-short of the 1.2x target. Where the rest goes (profile at 300,000 rows): hashing the emails
-and the values ~40 % (SipHash needs Python strings: Arrow -> object conversion), the state
-lookup ~10 %, writing the confirmed hashes ~15 %, assembling the result and HTTP the rest.
+Measured 2026-12-01 on the shared 2-core machine (load ~6), 1,000,000 rows x 8 fields:
+first sync 44 requests vs import 41 + export 12 (0.83); second sync sent exactly the 10,000
+changed rows in 1 import and 3 requests; client CPU 1.28 s vs validation alone 1.30 s: 0.98x
+(1.80x before unchanged rows skipped validation). Where it goes now: hashing the raw rows
+(~0.55 s: SipHash of each string value, pandas needs Python strings) and their emails (~0.25
+s), looking them up in the state, then validating, encoding and sending the 1 % that changed
+and writing their hashes (every bucket of the state is rewritten: ~0.2 s).
 """
 
 from __future__ import annotations

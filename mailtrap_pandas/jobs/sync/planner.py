@@ -84,7 +84,13 @@ class SyncPlanner(Planner):
     def _raw_rows(self, frame: pd.DataFrame) -> RawRows | None:
         """The raw hash of each row, or None when validation will refuse the frame itself."""
         kw = self.validate_kw
-        if not frame.index.is_unique or "schema" in kw or frame.columns.has_duplicates:
+        columns = frame.columns
+        if (
+            not frame.index.is_unique
+            or "schema" in kw
+            or columns.has_duplicates
+            or columns.nlevels > 1
+        ):
             return None  # validation raises its own clear error (or maps columns otherwise)
         try:
             specs = normalize_fields(self.specs)
