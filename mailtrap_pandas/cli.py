@@ -466,6 +466,14 @@ def _output_path(ctx: click.Context, param: click.Parameter, value: Path | None)
         raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
 
 
+escape_option = click.option(
+    "--escape-formulas",
+    is_flag=True,
+    help="CSV/TSV output for a spreadsheet: prefix ' to text starting with = + - @ "
+    "(alters values; off by default, so files round-trip unchanged).",
+)
+
+
 def _import_summary(result: Any) -> dict[str, Any]:
     """The counts of an ImportResult, for ``--json``."""
     if hasattr(result, "summary"):
@@ -504,6 +512,7 @@ def _problems_text(df: Any, title: str, limit: int = 50) -> str:
     callback=_output_path,
     help="Write the failures table here (.csv, .parquet, .xlsx).",
 )
+@escape_option
 @pass_settings
 @click.pass_context
 def validate(
@@ -511,6 +520,7 @@ def validate(
     settings: Settings,
     frame: FrameInput,
     output: Path | None,
+    escape_formulas: bool,
 ) -> None:
     """Check a contacts file against the account's custom fields; send nothing.
 
@@ -525,7 +535,7 @@ def validate(
 
     report = frame.validate(settings.client())
     if output is not None:
-        write_frame(report.failures, output)
+        write_frame(report.failures, output, escape_formulas=escape_formulas)
     summary = {
         "rows": report.n_rows,
         "valid": report.n_valid,
@@ -582,6 +592,7 @@ def validate(
     callback=_output_path,
     help="Write the rejected input rows here, ready to fix and re-import.",
 )
+@escape_option
 @pass_settings
 @click.pass_context
 def import_(
@@ -598,6 +609,7 @@ def import_(
     retry_failed_jobs: int,
     dry_run: bool,
     rejected: Path | None,
+    escape_formulas: bool,
 ) -> None:
     """Bulk-import a contacts file: validate, chunk, pace, poll, resume.
 
@@ -627,7 +639,11 @@ def import_(
         sizes = [len(body) for body in to_import_payloads(source, client, **common)]
         if rejected is not None:
             failed_rows = report.failures["row"].dropna().unique()
-            write_frame(read_rows(source, failed_rows, BATCH_ROWS), rejected)
+            write_frame(
+                read_rows(source, failed_rows, BATCH_ROWS),
+                rejected,
+                escape_formulas=escape_formulas,
+            )
         emit(
             settings,
             {
@@ -661,7 +677,7 @@ def import_(
     text = repr(result) + _problems_text(result.rejected, "rejected rows")
     if rejected is not None:
         retry = result.retry_frame()
-        write_frame(retry, rejected)
+        write_frame(retry, rejected, escape_formulas=escape_formulas)
         text += f"\n\nwrote {len(retry):,} rejected rows to {rejected}; fix them and import again"
     emit(settings, _import_summary(result), text)
     if len(result.rejected):
@@ -679,8 +695,15 @@ def import_(
 )
 @click.option("--list-id", "list_ids", type=int, multiple=True, help="Only these lists.")
 @click.option("--status", type=click.Choice(["subscribed", "unsubscribed"]))
+@escape_option
 @pass_settings
-def export(settings: Settings, output: Path, list_ids: tuple[int, ...], status: str | None) -> None:
+def export(
+    settings: Settings,
+    output: Path,
+    list_ids: tuple[int, ...],
+    status: str | None,
+    escape_formulas: bool,
+) -> None:
     """Export contacts into a typed file.
 
     \b
@@ -692,7 +715,8 @@ def export(settings: Settings, output: Path, list_ids: tuple[int, ...], status: 
 
     filters: dict[str, Any] = {"list_ids": list(list_ids) or None, "status": status}
     df = read_export(settings.client(), progress=settings.progress, **filters)
-    write_frame(df, output)  # spreadsheets get list_ids as "3;7", like the export file
+    # Spreadsheets get list_ids as "3;7", like the export file.
+    write_frame(df, output, escape_formulas=escape_formulas)
     emit(
         settings,
         {"rows": len(df), "output": str(output)},
@@ -814,6 +838,7 @@ def _merge_events(results: list[Any]) -> Any:
     help="Write the per-row plan here (.csv, .parquet, .xlsx).",
 )
 @click.option("--apply", "do_apply", is_flag=True, help="Apply the plan after showing it.")
+@escape_option
 @pass_settings
 @click.pass_context
 def plan(
@@ -823,6 +848,7 @@ def plan(
     mode: str,
     output: Path | None,
     do_apply: bool,
+    escape_formulas: bool,
 ) -> None:
     """Diff a contacts file against the account (one export): creates, updates, unchanged.
 
@@ -839,7 +865,7 @@ def plan(
     options: dict[str, Any] = {"mode": mode, **frame.policies}  # click checked the choices
     the_plan = make_plan(frame.read(), settings.client(), progress=settings.progress, **options)
     if output is not None:
-        write_frame(the_plan.rows, output)
+        write_frame(the_plan.rows, output, escape_formulas=escape_formulas)
     summary: dict[str, Any] = dict(the_plan.summary())
     text = repr(the_plan)
     if output is not None:

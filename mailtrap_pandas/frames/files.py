@@ -1,13 +1,19 @@
 """Reading and writing the files the CLI takes and gives: CSV, Parquet, Excel, JSON.
 
-Files a spreadsheet may open (CSV, Excel) are written with formula injection
-neutralized: a text cell starting with ``=``, ``+``, ``-``, ``@``, tab or
-carriage return gets a leading apostrophe, as OWASP recommends, so opening an
-export of untrusted contact data never runs a formula.
+A file we write is data: it reads back, and imports again, unchanged. So CSV
+cells are written as they are, ``-33.86`` and ``+48 601 200 300`` included.
+Escaping for spreadsheets (a leading apostrophe on text starting with ``=``,
+``+``, ``-``, ``@``, tab or carriage return, as OWASP recommends) alters values,
+so it is an explicit opt-in: ``escape_formulas=True`` (CLI ``--escape-formulas``).
+
+Excel output is safe by construction instead: cells are typed (numbers, dates
+and booleans native) and every text cell is stored as text, never as a formula.
+Excel input keeps each cell's native type (a datetime cell stays a datetime).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -171,6 +177,8 @@ def read_frame(path: str | Path) -> pd.DataFrame:
     leading zeros; validation does the typing, against the account's fields.
     CSV and TSV go through :func:`read_text`, the reader that also streams
     them (:func:`read_text_chunks`): the same cells, whole or in batches.
+    Excel cells keep the type the sheet gave them (a number, a datetime, a
+    boolean or text); a blank cell is ``""``.
     """
     path = Path(path)
     if not path.exists():
@@ -199,7 +207,10 @@ def read_frame(path: str | Path) -> pd.DataFrame:
             return frame
     if suffix in (".xlsx", ".xls"):
         try:
-            return pd.read_excel(path, dtype=str)
+            # Each cell as the sheet typed it (int, float, bool, datetime, str): validation
+            # judges them against the fields. Blank cells read as "" (missing), and text such
+            # as "NA" (a country code) stays text, as in CSV.
+            return pd.read_excel(path, dtype=object, keep_default_na=False)
         except ImportError as exc:
             raise InputError(
                 f"reading {path.name} needs openpyxl, which is not installed: "
@@ -255,16 +266,100 @@ def _flatten_for_spreadsheet(df: pd.DataFrame, *, excel: bool) -> pd.DataFrame:
     return out
 
 
-def write_frame(df: pd.DataFrame, path: str | Path, *, index: bool = False) -> Path:
+def _excel_value(value: Any) -> Any:
+    """One cell's value as openpyxl writes it natively: None, bool, int, float, date(time), str."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else pd.Timestamp(value).to_pydatetime()
+    if isinstance(value, dt.date | str):
+        return value
+    return str(value)
+
+
+def _write_excel(df: pd.DataFrame, path: Path, *, index: bool) -> None:
+    """Typed cells; text always stored as text, so a value like ``=1+1`` is never a formula."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    if index:
+        df = df.reset_index()
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("contacts")
+    ws.append([_text_cell(ws, str(c), WriteOnlyCell) for c in df.columns])
+    columns = [df[c].astype(object).to_numpy() for c in df.columns]
+    for values in zip(*columns, strict=True):
+        row = []
+        for value in values:
+            native = _excel_value(value)
+            row.append(
+                _text_cell(ws, native, WriteOnlyCell)
+                if isinstance(native, str)
+                else WriteOnlyCell(ws, value=native)
+            )
+        ws.append(row)
+    wb.save(path)
+
+
+def _text_cell(ws: Any, text: str, cell_type: Any) -> Any:
+    cell = cell_type(ws, value=text)
+    cell.data_type = "s"  # openpyxl would store "=..." as a formula
+    return cell
+
+
+def write_frame(
+    df: pd.DataFrame, path: str | Path, *, index: bool = False, escape_formulas: bool = False
+) -> Path:
     """Write ``df`` in the format its suffix names (CSV, TSV, Parquet, Excel, JSON lines).
 
-    For CSV, TSV and Excel, list cells are joined as ``"3;7"`` and text that a
-    spreadsheet would run as a formula is neutralized.
+    Values are written as they are, so the file reads back (and imports)
+    unchanged. For CSV, TSV and Excel, list cells are joined as ``"3;7"``.
+    Excel cells are typed: numbers, dates and booleans as native cells, text
+    as text (never a formula).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        What to write.
+    path : str or Path
+        ``.csv``, ``.tsv``, ``.parquet``, ``.xlsx``, ``.jsonl`` or ``.ndjson``.
+    index : bool
+        Write the index as a first column.
+    escape_formulas : bool
+        CSV and TSV only: prefix ``'`` to text cells a spreadsheet would run as
+        a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage
+        return). Off by default because it alters values (``-33.86``,
+        ``+48 601 200 300``); use it for a file meant only for a spreadsheet.
+
+    Returns
+    -------
+    Path
+        The path written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> df = pd.DataFrame({"phone": ["+48 601 200 300"], "lat": [-33.86]})
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     plain = write_frame(df, Path(tmp) / "a.csv").read_text()
+    ...     escaped = write_frame(df, Path(tmp) / "b.csv", escape_formulas=True).read_text()
+    >>> plain.splitlines()[1], escaped.splitlines()[1]
+    ('+48 601 200 300,-33.86', "'+48 601 200 300,-33.86")
     """
     path = check_output_path(path)
     suffix = path.suffix.lower()
     if suffix in _SPREADSHEET_SUFFIXES:
-        df = neutralize_formulas(_flatten_for_spreadsheet(df, excel=suffix == ".xlsx"))
+        df = _flatten_for_spreadsheet(df, excel=suffix == ".xlsx")
+        if escape_formulas and suffix in (".csv", ".tsv"):
+            df = neutralize_formulas(df)
     if suffix == ".csv":
         df.to_csv(path, index=index)
     elif suffix == ".tsv":
@@ -279,7 +374,7 @@ def write_frame(df: pd.DataFrame, path: str | Path, *, index: bool = False) -> P
         df.to_parquet(path, index=index)
     elif suffix in (".xlsx", ".xls"):
         try:
-            df.to_excel(path, index=index)
+            _write_excel(df, path, index=index)
         except ImportError as exc:
             raise InputError(f"writing {path.name} needs openpyxl ({exc})") from None
     elif suffix in (".jsonl", ".ndjson"):

@@ -317,10 +317,10 @@ def test_import_rejected_rows_exit_3_and_retry_file(env: Any, tmp_path: Path) ->
     result = run("import", str(f), "--no-journal", "-o", str(out), ok=3)
     assert "rejected rows" in result.stdout and f"wrote 2 rejected rows to {out}" in result.stdout
     retry = pd.read_csv(out, dtype=str, keep_default_na=False)
-    # The caller's own columns and values, ready to fix; formulas neutralized.
+    # The caller's own columns and values, exactly as given, ready to fix.
     assert list(retry.columns) == list(BAD.columns)
     assert retry["Email"].tolist() == ["not-an-email", "cy@example.com"]
-    assert retry["First Name"].tolist() == ["Bob", "'=HYPERLINK(1)"]
+    assert retry["First Name"].tolist() == ["Bob", "=HYPERLINK(1)"]
     # Fix and re-import: exit 0.
     fixed = retry.assign(
         Email=["bob@example.com", "cy@example.com"], Age=["51", "40"], **{"First Name": "X"}
@@ -408,7 +408,11 @@ def test_export_csv_and_parquet(env: Any, tmp_path: Path) -> None:
     assert f"wrote 2 contacts to {out}" in result.stdout
     text = pd.read_csv(out, dtype=str, keep_default_na=False).set_index("email")
     assert text.loc["ann@example.com", "zip"] == "00501"  # leading zero kept
-    assert text.loc["ann@example.com", "first_name"] == "'=cmd()"  # formula neutralized
+    assert text.loc["ann@example.com", "first_name"] == "=cmd()"  # data, as stored
+    escaped = tmp_path / "for-a-spreadsheet.csv"
+    run("export", "-o", str(escaped), "--escape-formulas")
+    text = pd.read_csv(escaped, dtype=str, keep_default_na=False).set_index("email")
+    assert text.loc["ann@example.com", "first_name"] == "'=cmd()"  # opted in
     pq = tmp_path / "contacts.parquet"
     assert as_json("--no-progress", "export", "-o", str(pq)) == {"rows": 2, "output": str(pq)}
     typed = pd.read_parquet(pq).set_index("email")  # plain pandas can read it back

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import traceback
+import zipfile
 from contextlib import closing
 from pathlib import Path
 
@@ -120,12 +121,25 @@ def test_emulator_binds_loopback_and_requires_its_token() -> None:
 
 
 @pytest.mark.parametrize("payload", ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "=HYPERLINK(1)"])
-def test_formula_injection_neutralized_in_spreadsheet_files(payload: str, tmp_path: Path) -> None:
+def test_formula_injection_opt_in_for_csv_and_never_a_formula_in_excel(
+    payload: str, tmp_path: Path
+) -> None:
     df = pd.DataFrame({"email": ["a@example.com"], "note": [payload], "n": [-5]})
-    path = write_frame(df, tmp_path / "out.csv")
+    # By default a CSV is data: the value round-trips unchanged.
+    plain = pd.read_csv(write_frame(df, tmp_path / "out.csv"), dtype=str, keep_default_na=False)
+    assert plain.loc[0, "note"] == payload
+    # --escape-formulas / escape_formulas=True: a file meant for a spreadsheet.
+    path = write_frame(df, tmp_path / "escaped.csv", escape_formulas=True)
     back = pd.read_csv(path, dtype=str)
     assert back.loc[0, "note"] == "'" + payload
     assert back.loc[0, "n"] == "-5"  # numbers are not text: left alone
+    # Excel is safe by construction: the cell is text (never a formula) and keeps its value.
+    import openpyxl
+
+    xlsx = write_frame(df, tmp_path / "out.xlsx")
+    cell = openpyxl.load_workbook(xlsx).active["B2"]
+    assert (cell.data_type, cell.value) == ("s", payload)
+    assert "<f>" not in zipfile.ZipFile(xlsx).read("xl/worksheets/sheet1.xml").decode()
     parquet = pd.read_parquet(write_frame(df, tmp_path / "out.parquet"))
     assert parquet.loc[0, "note"] == payload  # not a spreadsheet format: untouched
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -75,13 +76,45 @@ def test_xlsx_without_openpyxl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         check_output_path(tmp_path / "x.xlsx")
 
 
-def test_xlsx_round_trip(tmp_path: Path) -> None:
+def test_xlsx_round_trip_is_typed_and_never_a_formula(tmp_path: Path) -> None:
     df = pd.DataFrame(
-        {"email": ["=a@x.io"], "at": pd.to_datetime(["2024-01-01T10:00Z"]), "zip": ["00501"]}
+        {
+            "email": ["=a@x.io", "b@x.io"],
+            "at": pd.to_datetime(["2024-01-01T10:00Z", None]),
+            "zip": ["00501", "NA"],
+            "n": pd.array([-5, None], dtype="Int64"),
+            "f": pd.array([-33.86, None], dtype="Float64"),
+            "b": pd.array([True, None], dtype="boolean"),
+            "d": pd.Series([dt.date(2024, 3, 1), None], dtype=pd.ArrowDtype(pa.date32())),
+        }
     )
     write_frame(df, tmp_path / "x.xlsx")
     back = read_frame(tmp_path / "x.xlsx")
-    assert back["email"].tolist() == ["'=a@x.io"] and back["zip"].tolist() == ["00501"]
+    first = back.iloc[0].tolist()
+    assert first == [
+        "=a@x.io",
+        dt.datetime(2024, 1, 1, 10),
+        "00501",
+        -5,
+        -33.86,
+        True,
+        dt.datetime(2024, 3, 1),
+    ]
+    assert [type(v) for v in first[3:6]] == [int, float, bool]  # native cells, not text
+    assert back.iloc[1].tolist() == ["b@x.io", "", "NA", "", "", "", ""]  # blank cells
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(tmp_path / "x.xlsx").active
+    assert sheet["A2"].data_type == "s"  # text, not a formula
+    assert [sheet[c].data_type for c in ("D2", "E2", "F2", "G2")] == ["n", "n", "b", "d"]
+
+
+def test_xlsx_input_keeps_native_types(tmp_path: Path) -> None:
+    pd.DataFrame(
+        {"email": ["a@x.io"], "joined": [dt.datetime(2024, 5, 6, 7, 8)], "age": [41]}
+    ).to_excel(tmp_path / "in.xlsx", index=False)
+    back = read_frame(tmp_path / "in.xlsx")
+    assert back.loc[0, "joined"] == dt.datetime(2024, 5, 6, 7, 8) and back.loc[0, "age"] == 41
 
 
 def test_neutralize_formulas_only_touches_risky_text() -> None:
@@ -111,12 +144,15 @@ def _export_like() -> pd.DataFrame:
     )
 
 
-def test_csv_output_joins_lists_and_neutralizes(tmp_path: Path) -> None:
+def test_csv_output_joins_lists_and_keeps_values(tmp_path: Path) -> None:
     path = write_frame(_export_like(), tmp_path / "x.csv")
     back = pd.read_csv(path, dtype=str, keep_default_na=False)
     assert back["list_ids"].tolist() == ["3;7", ""]
     assert back["zip"].tolist() == ["00501", ""]
-    assert back["note"].tolist() == ["'=HYPERLINK(1)", "fine"]
+    assert back["note"].tolist() == ["=HYPERLINK(1)", "fine"]  # data, as it is
+    escaped = write_frame(_export_like(), tmp_path / "y.csv", escape_formulas=True)
+    back = pd.read_csv(escaped, dtype=str, keep_default_na=False)
+    assert back["note"].tolist() == ["'=HYPERLINK(1)", "fine"]  # opted in
 
 
 def test_parquet_output_is_typed_and_readable_by_plain_pandas(tmp_path: Path) -> None:
