@@ -288,7 +288,7 @@ def _excel_value(value: Any) -> Any:
 def _write_excel(df: pd.DataFrame, path: Path, *, index: bool) -> None:
     """Typed cells; text always stored as text, so a value like ``=1+1`` is never a formula."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
 
     if index:
         df = df.reset_index()
