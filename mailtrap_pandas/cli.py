@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import re
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ import click
 
 from mailtrap_pandas.errors import MailtrapError
 from mailtrap_pandas.limits import MAX_CONTACTS_PER_IMPORT
+from mailtrap_pandas.reprs import plural
 
 EXIT_ERROR = 1
 EXIT_REJECTED = 3
@@ -64,17 +66,76 @@ class Settings:
 pass_settings = click.make_pass_decorator(Settings)
 
 
+#: Python spellings in the library's messages, and what to say on the command line instead.
+_CLI_WORDS: list[tuple[str, str]] = [
+    (r"columns=\{'<name>': 'email'\}", "--map '<name>=email'"),
+    (r"columns=\{\.\.\.\}", "--map COLUMN=MERGE_TAG"),
+    (r"None in columns=", "--ignore"),
+    (r"\bcolumns=", "--map"),
+    (r"\b(unknown|dedupe|nulls|mode)='(\w+)'", r"--\1 \2"),
+    (r"\btruncate_time=True\b", "--truncate-time"),
+    (r"\bdayfirst=True\b", "--dayfirst"),
+    (r"\bdate_format=", "--date-format "),
+    (r"client\.lists\.list\(\)", "mailtrap-pandas lists list"),
+    (r"client\.lists\.create\(name\)", "mailtrap-pandas lists create NAME"),
+    (r"client\.fields\.list\(\)", "mailtrap-pandas fields list"),
+    (r"df\.mailtrap\.plan\(\.\.\.\)", "mailtrap-pandas plan FILE"),
+    (r"df\.mailtrap\.sync_list\(\.\.\.\)", "mailtrap-pandas sync-list FILE"),
+    (r"; see report\.failures", "; -o failures.csv writes them all"),
+    (r"result\.retry_frame\(\)", "-o rejected.csv"),
+    (r"\(?(?:report|result|plan)\.summary\(\)\)?", ""),
+    (r",? e\.g\. s\.str\.replace\(',', ''\)", ""),
+    (r",? e\.g\. \.astype\('Int64'\)\.astype\('string'\)", ""),
+]
+
+
+def to_cli(text: str) -> str:
+    """``text`` with the library's Python spellings replaced by the CLI's flags and commands.
+
+    Examples
+    --------
+    >>> to_cli("pass columns={...} to choose one (unknown='error')")
+    'pass --map COLUMN=MERGE_TAG to choose one (--unknown error)'
+    >>> to_cli("see client.lists.list()")
+    'see mailtrap-pandas lists list'
+    """
+    for pattern, replacement in _CLI_WORDS:
+        text = re.sub(pattern, replacement, text)
+    return text.replace(" :\n", ":\n")
+
+
 def emit(settings: Settings, summary: dict[str, Any], text: str) -> None:
     """Print a machine-readable summary with ``--json``, else the human text."""
     if settings.as_json:
         click.echo(json.dumps(summary, default=str, indent=2))
     else:
-        click.echo(text)
+        click.echo(to_cli(text))
+
+
+def _summary_records(frame: Any) -> list[dict[str, Any]]:
+    """A summary() frame as JSON-ready records (reasons and labels as text)."""
+    return [
+        {"column": None if c is None else str(c), "reason": str(r), "rows": int(n)}
+        for c, r, n in zip(frame["column"], frame["reason"], frame["rows"], strict=True)
+    ]
+
+
+def _not_sent_records(frame: Any) -> list[dict[str, Any]]:
+    return [
+        {"column": str(c), "reason": str(r), "message": to_cli(str(m))}
+        for c, r, m in zip(frame["column"], frame["reason"], frame["message"], strict=True)
+    ]
 
 
 def _redact(text: str, token: str | None) -> str:
     """``text`` with the token (if any) replaced, so no output ever shows it."""
     return text.replace(token, "***") if token and len(token) >= 4 else text
+
+
+def _json_error(kind: str, message: str, token: str | None) -> None:
+    """``{"error": {"type", "message"}}`` on stdout, for ``--json`` (never the token)."""
+    error = {"type": kind, "message": _redact(message, token)}
+    click.echo(json.dumps({"error": error}, indent=2))
 
 
 class Group(click.Group):
@@ -83,18 +144,26 @@ class Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        except click.exceptions.ClickException as exc:
+            settings = ctx.find_object(Settings)
+            if settings is not None and settings.as_json:
+                # Usage errors too: a script reading stdout gets JSON, and the same exit code.
+                _json_error(type(exc).__name__, exc.format_message(), settings.token)
+            raise
+        except (click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:
             settings = ctx.find_object(Settings)
             token = settings.token if settings is not None else None
             if settings is not None and settings.debug:
                 click.echo(_redact(traceback.format_exc(), token), err=True, nl=False)
-            message = " ".join((str(exc) or type(exc).__name__).split())  # one line
+            message = to_cli(" ".join((str(exc) or type(exc).__name__).split()))  # one line
             if not isinstance(exc, (MailtrapError, OSError, ValueError)):
                 message = f"{type(exc).__name__}: {message}"
                 if settings is None or not settings.debug:
                     message += " (run with --debug for the traceback)"
+            if settings is not None and settings.as_json:
+                _json_error(type(exc).__name__, message, token)
             click.echo(f"Error: {_redact(message, token)}", err=True)
             ctx.exit(EXIT_ERROR)
         finally:
@@ -393,6 +462,7 @@ def frame_options(func: F) -> F:
         *args: Any,
         file: Path,
         mapping: tuple[str, ...],
+        ignore: tuple[str, ...],
         dedupe: str,
         nulls: str,
         unknown: str,
@@ -401,8 +471,15 @@ def frame_options(func: F) -> F:
         date_format: str | None,
         **kwargs: Any,
     ) -> Any:
+        columns: dict[str, str | None] = dict(_column_map(mapping) or {})
+        both = sorted(set(ignore) & set(columns))
+        if both:
+            raise click.BadParameter(
+                f"{both} both mapped with --map and left out with --ignore", param_hint="--ignore"
+            )
+        columns.update(dict.fromkeys(ignore))  # None: leave the column out
         policies = {
-            "columns": _column_map(mapping),
+            "columns": columns or None,
             "dedupe": dedupe,
             "nulls": nulls,
             "unknown": unknown,
@@ -417,6 +494,9 @@ def frame_options(func: F) -> F:
         [
             click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
             click.option("--map", "mapping", multiple=True, help="COLUMN=MERGE_TAG (repeatable)."),
+            click.option(
+                "--ignore", multiple=True, help="Leave this column out; send nothing (repeatable)."
+            ),
             click.option(
                 "--dedupe",
                 type=click.Choice(["last", "first", "error"]),
@@ -475,10 +555,15 @@ escape_option = click.option(
 
 
 def _import_summary(result: Any) -> dict[str, Any]:
-    """The counts of an ImportResult, for ``--json``."""
-    if hasattr(result, "summary"):
-        return dict(result.summary())
+    """The summary and counts of an ImportResult, for ``--json`` (the summary first)."""
+    lead = {
+        "summary": _summary_records(result.summary()),
+        "not_sent": _not_sent_records(result.not_sent),
+    }
+    if hasattr(result, "counts"):
+        return {**lead, **result.counts()}
     return {
+        **lead,
         "ok": bool(result.ok),
         "imported": len(result.imported_index),
         "created": int(result.created),
@@ -499,6 +584,7 @@ def _problems_text(df: Any, title: str, limit: int = 50) -> str:
     shown = df.head(limit).astype(object).where(df.head(limit).notna(), "")
     more = len(df) - len(shown)
     tail = f"\n... and {more:,} more" if more > 0 else ""
+    title = f"{title} (first {len(shown):,} of {len(df):,})" if more > 0 else title
     body = shown.to_string(max_colwidth=48)
     return f"\n\n{title}:\n{body}{tail}"
 
@@ -537,19 +623,22 @@ def validate(
     if output is not None:
         write_frame(report.failures, output, escape_formulas=escape_formulas)
     summary = {
+        "summary": _summary_records(report.summary()),
+        "not_sent": _not_sent_records(report.not_sent),
         "rows": report.n_rows,
         "valid": report.n_valid,
         "failed_rows": report.n_failed_rows,
         "duplicates": report.n_duplicates,
         "problems": len(report.failures),
         "unknown_columns": report.unknown_columns,
+        "ignored_columns": report.ignored_columns,
         "column_map": report.column_map,
     }
     text = repr(report) + _problems_text(
         report.failures.set_index("row"), "failures (row = the file's data row, from 0)"
     )
     if output is not None:
-        text += f"\n\nwrote {len(report.failures):,} failures to {output}"
+        text += f"\n\nwrote {plural(len(report.failures), 'failure')} to {output}"
     emit(settings, summary, text)
     if report.n_failed_rows:
         ctx.exit(EXIT_REJECTED)
@@ -647,6 +736,8 @@ def import_(
         emit(
             settings,
             {
+                "summary": _summary_records(report.summary()),
+                "not_sent": _not_sent_records(report.not_sent),
                 "dry_run": True,
                 "rows": report.n_rows,
                 "would_send": report.n_valid,
@@ -655,10 +746,12 @@ def import_(
                 "requests": len(sizes),
                 "bytes": sizes,
             },
-            f"dry run: {report.n_valid:,} of {report.n_rows:,} rows would be sent in "
-            f"{len(sizes)} import request(s), {sum(sizes):,} bytes; "
-            f"{report.n_failed_rows:,} rows rejected, {report.n_duplicates:,} duplicates "
-            "dropped; nothing sent" + _problems_text(report.failures.set_index("row"), "failures"),
+            f"dry run: {report.n_valid:,} of {plural(report.n_rows, 'row')} would be sent in "
+            f"{plural(len(sizes), 'import request')}, {plural(sum(sizes), 'byte')}; "
+            f"{plural(report.n_failed_rows, 'row')} rejected, "
+            f"{plural(report.n_duplicates, 'duplicate')} dropped; nothing sent\n"
+            + repr(report)
+            + _problems_text(report.failures.set_index("row"), "failures"),
         )
         if report.n_failed_rows:
             ctx.exit(EXIT_REJECTED)
@@ -678,7 +771,10 @@ def import_(
     if rejected is not None:
         retry = result.retry_frame()
         write_frame(retry, rejected, escape_formulas=escape_formulas)
-        text += f"\n\nwrote {len(retry):,} rejected rows to {rejected}; fix them and import again"
+        text += (
+            f"\n\nwrote {plural(len(retry), 'rejected row')} to {rejected}; "
+            "fix them and import again"
+        )
     emit(settings, _import_summary(result), text)
     if len(result.rejected):
         ctx.exit(EXIT_REJECTED)
@@ -720,7 +816,7 @@ def export(
     emit(
         settings,
         {"rows": len(df), "output": str(output)},
-        f"wrote {len(df):,} contacts to {output}",
+        f"wrote {plural(len(df), 'contact')} to {output}",
     )
 
 
@@ -793,7 +889,7 @@ def events(
             for p in shown
         )
         if len(result.payloads) > len(shown):
-            text += f"\n  ... and {len(result.payloads) - len(shown)} more; nothing was sent"
+            text += f"\n  ... and {len(result.payloads) - len(shown):,} more; nothing was sent"
     emit(settings, result.summary(), text)
     if len(result.failed):
         ctx.exit(EXIT_REJECTED)
@@ -866,10 +962,16 @@ def plan(
     the_plan = make_plan(frame.read(), settings.client(), progress=settings.progress, **options)
     if output is not None:
         write_frame(the_plan.rows, output, escape_formulas=escape_formulas)
-    summary: dict[str, Any] = dict(the_plan.summary())
+    summary: dict[str, Any] = {
+        "summary": _summary_records(the_plan.summary()),
+        "not_sent": _not_sent_records(the_plan.report.not_sent),
+        "mode": the_plan.mode,
+        "rows": len(the_plan.rows),
+        **the_plan.counts(),
+    }
     text = repr(the_plan)
     if output is not None:
-        text += f"\nwrote the plan of {len(the_plan.rows):,} rows to {output}"
+        text += f"\nwrote the plan of {plural(len(the_plan.rows), 'row')} to {output}"
     rejected = the_plan.counts().get("rejected", 0)
     if do_apply:
         result = the_plan.apply(progress=settings.progress)

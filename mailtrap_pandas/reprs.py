@@ -12,7 +12,22 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["counts", "heading", "note", "plural", "section", "table"]
+__all__ = [
+    "SUMMARY_COLUMNS",
+    "counts",
+    "failure_summary",
+    "heading",
+    "note",
+    "plural",
+    "section",
+    "not_sent_frame",
+    "not_sent_text",
+    "summary_text",
+    "table",
+]
+
+#: The columns of every ``summary()`` frame: failures grouped by column and reason.
+SUMMARY_COLUMNS = ["column", "reason", "rows"]
 
 SHOWN = 20
 GOOD, BAD, PLAIN, MUTED, WARN = "#1b5e20", "#b71c1c", "#212121", "#666", "#e65100"
@@ -136,4 +151,84 @@ def table(
     return (
         f'<table style="border-collapse:collapse"><tr>{header}</tr>{"".join(rows)}</table>'
         + caption
+    )
+
+
+def failure_summary(problems: pd.DataFrame) -> pd.DataFrame:
+    """Problems grouped by ``column`` and ``reason``: ``column, reason, rows``, most rows first.
+
+    ``rows`` sums to ``len(problems)``; a problem of no column (``None``) is a group too.
+
+    Examples
+    --------
+    >>> problems = pd.DataFrame({"column": ["a", "b", "b"], "reason": ["x", "y", "y"]})
+    >>> failure_summary(problems).values.tolist()
+    [['b', 'y', 2], ['a', 'x', 1]]
+    """
+    if problems.empty:
+        return pd.DataFrame(
+            {
+                "column": pd.Series([], dtype=object),
+                "reason": pd.Series([], dtype=object),
+                "rows": pd.Series([], dtype="int64"),
+            }
+        )
+    keys = pd.DataFrame(
+        {
+            "column": problems["column"].astype(object).to_numpy(),
+            "reason": problems["reason"].astype(object).to_numpy(),
+        }
+    )
+    grouped = keys.groupby(["column", "reason"], dropna=False, sort=False).size()
+    out = grouped.rename("rows").reset_index()
+    # Most rows first; ties keep the order in which the problems first appear.
+    out = out.sort_values("rows", ascending=False, kind="stable").reset_index(drop=True)
+    out["rows"] = out["rows"].astype("int64")
+    return out[SUMMARY_COLUMNS]
+
+
+def summary_text(summary: pd.DataFrame, title: str, limit: int = 20) -> str:
+    """The summary frame as aligned lines under a title ("" when empty), for print() and the CLI."""
+    if summary.empty:
+        return ""
+    shown = summary.head(limit)
+    columns = ["" if _isna(c) else str(c) for c in shown["column"]]
+    reasons = [str(r) for r in shown["reason"]]
+    rows = [f"{n:,}" for n in shown["rows"]]
+    wc = max(len("column"), *map(len, columns))
+    wr = max(len("reason"), *map(len, reasons))
+    wn = max(len("rows"), *map(len, rows))
+    lines = [f"{title}:", f"  {'column':<{wc}}  {'reason':<{wr}}  {'rows':>{wn}}"]
+    lines += [
+        f"  {c:<{wc}}  {r:<{wr}}  {n:>{wn}}" for c, r, n in zip(columns, reasons, rows, strict=True)
+    ]
+    if len(summary) > limit:
+        lines.append(f"  ... and {plural(len(summary) - limit, 'more group')}")
+    return "\n".join(lines)
+
+
+def not_sent_text(not_sent: pd.DataFrame) -> str:
+    """The columns that will not be sent, one line each with why ("" when none)."""
+    if not_sent.empty:
+        return ""
+    lines = [f"{plural(len(not_sent), 'column')} not sent:"]
+    lines += [
+        f"  {str(c)!r}: {m}" for c, m in zip(not_sent["column"], not_sent["message"], strict=True)
+    ]
+    return "\n".join(lines)
+
+
+def not_sent_frame(
+    unknown: dict[Any, str] | None = None, ignored: Sequence[Any] = ()
+) -> pd.DataFrame:
+    """``column, reason, message`` of the columns left out: unknown (with a hint) or ignored."""
+    unknown = unknown or {}
+    rows = [(c, "unknown", m) for c, m in unknown.items()]
+    rows += [(c, "ignored", "ignored on request (None in columns=)") for c in ignored]
+    return pd.DataFrame(
+        {
+            "column": pd.Series([r[0] for r in rows], dtype=object),
+            "reason": pd.Series([r[1] for r in rows], dtype=object),
+            "message": pd.Series([r[2] for r in rows], dtype=object),
+        }
     )

@@ -10,6 +10,7 @@ to what. Nothing here sends anything.
 
 from __future__ import annotations
 
+import difflib
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ import pyarrow.compute as pc
 
 from mailtrap_pandas.errors import InputError
 from mailtrap_pandas.frames.dates import date_options
+from mailtrap_pandas.frames.dtypes import CONTACT_COLUMNS
 from mailtrap_pandas.frames.normalize import (
     Coerced,
     Emails,
@@ -36,7 +38,21 @@ from mailtrap_pandas.frames.normalize import (
     to_pandas,
 )
 from mailtrap_pandas.frames.schema import FieldSpec, fields_from_schema, normalize_fields
-from mailtrap_pandas.reprs import BAD, GOOD, PLAIN, counts, heading, note, plural, section, table
+from mailtrap_pandas.reprs import (
+    BAD,
+    GOOD,
+    PLAIN,
+    counts,
+    failure_summary,
+    heading,
+    not_sent_frame,
+    not_sent_text,
+    note,
+    plural,
+    section,
+    summary_text,
+    table,
+)
 
 if TYPE_CHECKING:
     import pandera.pandas as pda
@@ -46,6 +62,8 @@ __all__ = ["FAILURE_COLUMNS", "Reason", "ValidationReport", "gather", "validate"
 Dedupe = Literal["last", "first", "error"]
 Nulls = Literal["skip", "error"]
 Unknown = Literal["report", "error", "ignore"]
+#: ``columns=``: frame column -> merge tag (or ``"email"``), or None to leave the column out.
+ColumnMap = Mapping[Any, str | None]
 
 #: The columns of :attr:`ValidationReport.failures`, in order.
 FAILURE_COLUMNS = ["row", "email", "column", "value", "reason", "message"]
@@ -78,6 +96,12 @@ class ValidationReport:
         are still here, never imported in its place.
     unknown_columns : list
         Frame columns that match no field (never sent).
+    ignored_columns : list
+        Frame columns left out on request (``None`` in ``columns=``; never sent).
+    unknown_hints : dict
+        Unknown column -> why it is not sent, with a did-you-mean suggestion
+        when a field's name is close ("no field matches; did you mean
+        first_name?").
     column_map : dict
         Frame column -> merge tag (or ``"email"``).
     fields : dict
@@ -96,6 +120,8 @@ class ValidationReport:
     n_rows: int
     n_failed_rows: int
     n_duplicates: int
+    ignored_columns: list[Any] = field(default_factory=list)
+    unknown_hints: dict[Any, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -107,16 +133,44 @@ class ValidationReport:
         """Rows in :attr:`valid`; ``n_valid + n_failed_rows + n_duplicates == n_rows``."""
         return len(self.valid)
 
-    def __repr__(self) -> str:
-        def _plural(n: int, word: str) -> str:
-            return f"{n:,} {word}{'' if n == 1 else 's'}"
+    @property
+    def not_sent(self) -> pd.DataFrame:
+        """The frame columns that will not be sent: ``column``, ``reason``, ``message``.
 
-        state = "ok" if self.ok else _plural(len(self.failures), "failure")
-        return (
-            f"<ValidationReport {state}: {self.n_rows} rows, {self.n_valid} valid, "
-            f"{self.n_failed_rows} failed, {_plural(self.n_duplicates, 'duplicate')} dropped "
+        ``reason`` is ``"unknown"`` (no field matches; the message may suggest
+        one) or ``"ignored"`` (``None`` in ``columns=``).
+        """
+        hints = {c: self.unknown_hints.get(c, "no field matches") for c in self.unknown_columns}
+        return not_sent_frame(hints, self.ignored_columns)
+
+    def summary(self) -> pd.DataFrame:
+        """The failures grouped by column and reason: ``column, reason, rows``, most rows first.
+
+        ``rows`` sums to ``len(report.failures)``; read it before the rows
+        themselves when thousands fail for the same reason.
+
+        Examples
+        --------
+        >>> df = pd.DataFrame({"email": ["a@x.io", "bad", "worse"], "age": ["1", "x", "y"]})
+        >>> age = {"name": "Age", "data_type": "integer", "merge_tag": "age"}
+        >>> validate(df, fields=[age]).summary().values.tolist()
+        [['email', 'invalid_email', 2], ['age', 'wrong_type', 2]]
+        """
+        return failure_summary(self.failures)
+
+    def __repr__(self) -> str:
+        state = "ok" if self.ok else plural(len(self.failures), "failure")
+        head = (
+            f"<ValidationReport {state}: {plural(self.n_rows, 'row')}, {self.n_valid:,} valid, "
+            f"{self.n_failed_rows:,} failed, {plural(self.n_duplicates, 'duplicate')} dropped "
             f"(dedupe={self.dedupe!r}, nulls={self.nulls!r})>"
         )
+        parts = [
+            head,
+            summary_text(self.summary(), "failures by column and reason (report.summary())"),
+            not_sent_text(self.not_sent),
+        ]
+        return "\n".join(p for p in parts if p)
 
     def _repr_html_(self) -> str:
         bad = self.n_failed_rows > 0
@@ -143,6 +197,8 @@ class ValidationReport:
             ),
         ]
         if not self.failures.empty:
+            parts.append(section("Summary (<code>report.summary()</code>)"))
+            parts.append(table(self.summary(), bad=["reason"], numeric=["rows"], what="groups"))
             parts.append(section("Failures (<code>report.failures</code>)"))
             parts.append(
                 table(
@@ -157,9 +213,15 @@ class ValidationReport:
         if not self.duplicates.empty:
             parts.append(section("Duplicates dropped (<code>report.duplicates</code>)"))
             parts.append(table(self.duplicates, numeric=["row", "kept_row"], what="duplicates"))
+        if not self.not_sent.empty:
+            parts.append(section("Columns not sent (<code>report.not_sent</code>)"))
+            parts.append(table(self.not_sent, what="columns", limit=len(self.not_sent)))
         mapping = pd.DataFrame(
             [(str(k), "\u2192", v, self.fields.get(v, "email")) for k, v in self.column_map.items()]
-            + [(str(c), "\u2192", "not sent (no such field)", "") for c in self.unknown_columns],
+            + [
+                (str(c), "\u2192", "(not sent)", r)
+                for c, r in zip(self.not_sent["column"], self.not_sent["reason"], strict=True)
+            ],
             columns=["file column", "", "merge tag", "type"],
         )
         parts.append(section("Column map"))
@@ -181,9 +243,10 @@ class ValidationReport:
             )
         )
         more = len(self.failures) - len(head)
-        tail = f" (and {more} more; see report.failures)" if more > 0 else ""
+        tail = f" (and {more:,} more; see report.failures)" if more > 0 else ""
         raise InputError(
-            f"{len(self.failures)} validation failures in {self.n_failed_rows} rows: {shown}{tail}"
+            f"{plural(len(self.failures), 'validation failure')} in "
+            f"{plural(self.n_failed_rows, 'row')}: {shown}{tail}"
         )
 
 
@@ -220,20 +283,21 @@ def _check_columns(df: pd.DataFrame) -> None:
 
 
 def match_columns(
-    frame_columns: Sequence[Any], fields: list[FieldSpec], columns: Mapping[Any, str] | None
+    frame_columns: Sequence[Any], fields: list[FieldSpec], columns: ColumnMap | None
 ) -> tuple[dict[Any, str], list[Any]]:
     """Map frame columns to merge tags (or ``"email"``); return the map and the leftovers.
 
     Order of precedence: the explicit ``columns`` mapping, then an exact merge
     tag, then a name equal up to case, spaces and punctuation to a merge tag or
-    a field's display name.
+    a field's display name. A column mapped to ``None`` is left out: it is in
+    neither the map nor the leftovers.
     """
     tags = {f.merge_tag for f in fields}
     explicit = dict(columns or {})
     for col, tag in explicit.items():
         if col not in frame_columns:
             raise InputError(f"columns= names {col!r}, which is not a column of the frame")
-        if tag != "email" and tag not in tags:
+        if tag is not None and tag != "email" and tag not in tags:
             raise InputError(
                 f"columns= maps {col!r} to {tag!r}, which is not a field merge tag; "
                 f"known: {sorted(tags)}"
@@ -243,11 +307,12 @@ def match_columns(
         by_key.setdefault(column_key(f.name), f.merge_tag)
     by_key.update({column_key(f.merge_tag): f.merge_tag for f in fields})
     by_key.update({alias: "email" for alias in _EMAIL_ALIASES})
-    mapping = {col: explicit[col] for col in frame_columns if col in explicit}
+    ignored = {col for col, tag in explicit.items() if tag is None}
+    mapping = {col: tag for col in frame_columns if (tag := explicit.get(col)) is not None}
     chosen = set(mapping.values())  # a field mapped explicitly takes no other column
     claims: dict[str, list[Any]] = {}
     for col in frame_columns:
-        if col in mapping:
+        if col in mapping or col in ignored:
             continue
         exact = col if isinstance(col, str) and (col in tags or col == "email") else None
         target = exact or by_key.get(column_key(col))
@@ -261,7 +326,7 @@ def match_columns(
                 "or drop the others"
             )
         mapping[cols[0]] = target
-    unknown = [c for c in frame_columns if c not in mapping]
+    unknown = [c for c in frame_columns if c not in mapping and c not in ignored]
     return {c: mapping[c] for c in frame_columns if c in mapping}, unknown
 
 
@@ -279,6 +344,26 @@ def email_columns(frame_columns: Sequence[Any]) -> list[Any]:
     if "email" in list(frame_columns):
         return ["email"]
     return [c for c in frame_columns if column_key(c) in _EMAIL_ALIASES]
+
+
+def unknown_hint(column: Any, fields: list[FieldSpec], taken: set[str]) -> str:
+    """Why ``column`` is not sent, suggesting the closest field not already matched.
+
+    Examples
+    --------
+    >>> first = FieldSpec(name="First name", data_type="text", merge_tag="first_name")
+    >>> unknown_hint("Frist Name", [first], set()), unknown_hint("LEID", [first], set())
+    ('no field matches; did you mean first_name?', 'no field matches')
+    """
+    if isinstance(column, str) and column in CONTACT_COLUMNS:
+        return "a column of the contact itself (as an export has it); imports do not set it"
+    keys: dict[str, str] = {}
+    for f in fields:
+        if f.merge_tag not in taken:
+            keys.setdefault(column_key(f.name), f.merge_tag)
+            keys[column_key(f.merge_tag)] = f.merge_tag
+    close = difflib.get_close_matches(column_key(column), list(keys), n=1, cutoff=0.75)
+    return f"no field matches; did you mean {keys[close[0]]}?" if close else "no field matches"
 
 
 # -- the report's parts ----------------------------------------------------------------------
@@ -448,7 +533,7 @@ def validate(
     *,
     fields: Sequence[Mapping[str, Any]] | None = None,
     schema: pda.DataFrameSchema | None = None,
-    columns: Mapping[Any, str] | None = None,
+    columns: ColumnMap | None = None,
     dedupe: Dedupe = "last",
     nulls: Nulls = "skip",
     unknown: Unknown = "report",
@@ -481,6 +566,9 @@ def validate(
     _check_columns(df)
     specs = _resolve_fields(fields, schema)
     mapping, unknown_cols = match_columns(list(df.columns), specs, columns)
+    ignored = [c for c in df.columns if c not in mapping and c not in unknown_cols]
+    taken = set(mapping.values())
+    hints = {c: unknown_hint(c, specs, taken) for c in unknown_cols}
     email_cols = [c for c, t in mapping.items() if t == "email"]
     if not email_cols:
         raise InputError(
@@ -543,7 +631,7 @@ def validate(
                 "column": c,
                 "value": None,
                 "reason": Reason.UNKNOWN_COLUMN,
-                "message": "no custom field matches this column (unknown='error')",
+                "message": f"{hints[c]} (unknown='error')",
             }
             for c in unknown_cols
         ]
@@ -563,6 +651,8 @@ def validate(
         valid=_valid_frame(df, keep, emails, coerced, matched),
         duplicates=duplicates,
         unknown_columns=unknown_cols,
+        ignored_columns=ignored,
+        unknown_hints=hints,
         column_map=mapping,
         fields=matched,
         dedupe=dedupe,
@@ -703,6 +793,8 @@ def gather(pieces: Sequence[tuple[int, ValidationReport]]) -> ValidationReport:
         if kept_dups
         else first.duplicates.iloc[:0],
         unknown_columns=first.unknown_columns,
+        ignored_columns=first.ignored_columns,
+        unknown_hints=first.unknown_hints,
         column_map=first.column_map,
         fields=first.fields,
         dedupe=first.dedupe,

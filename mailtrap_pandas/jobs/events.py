@@ -92,12 +92,12 @@ class EventsResult:
     def __repr__(self) -> str:
         if self.payloads:
             return (
-                f"EventsResult(dry run: rows={self.rows}, would_send={len(self.payloads)}, "
-                f"skipped={self.skipped}, failed={len(self.failed)})"
+                f"EventsResult(dry run: rows={self.rows:,}, would_send={len(self.payloads):,}, "
+                f"skipped={self.skipped:,}, failed={len(self.failed):,})"
             )
         return (
-            f"EventsResult(rows={self.rows}, sent={self.sent}, skipped={self.skipped}, "
-            f"failed={len(self.failed)}, uncertain={len(self.uncertain)})"
+            f"EventsResult(rows={self.rows:,}, sent={self.sent:,}, skipped={self.skipped:,}, "
+            f"failed={len(self.failed):,}, uncertain={len(self.uncertain):,})"
         )
 
     def _repr_html_(self) -> str:

@@ -15,7 +15,7 @@ import hashlib
 import html
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -38,9 +38,11 @@ from mailtrap_pandas.reprs import (
     WARN,
     counts,
     heading,
+    not_sent_text,
     note,
     plural,
     section,
+    summary_text,
     table,
 )
 
@@ -241,13 +243,21 @@ class Plan:
         counts = self.rows["action"].value_counts()
         return {a: int(counts.get(a, 0)) for a in ACTIONS}
 
-    def summary(self) -> dict[str, Any]:
-        """Counts and settings, for ``--json`` output."""
-        return {"mode": self.mode, "rows": len(self.rows), **self.counts()}
+    def summary(self) -> pd.DataFrame:
+        """The validation failures behind the rejected rows: ``column, reason, rows``.
+
+        Most rows first; ``rows`` sums to ``len(plan.report.failures)``.
+        """
+        return self.report.summary()
 
     def __repr__(self) -> str:
-        body = ", ".join(f"{k}={v}" for k, v in self.counts().items())
-        return f"Plan(mode={self.mode!r}, rows={len(self.rows)}, {body})"
+        body = ", ".join(f"{k}={v:,}" for k, v in self.counts().items())
+        parts = [
+            f"Plan(mode={self.mode!r}, rows={len(self.rows):,}, {body})",
+            summary_text(self.summary(), "rejected by column and reason (plan.summary())"),
+            not_sent_text(self.report.not_sent),
+        ]
+        return "\n".join(p for p in parts if p)
 
     def _repr_html_(self) -> str:
         n = self.counts()
@@ -272,6 +282,12 @@ class Plan:
                 "this plan's export."
             ),
         ]
+        if n["rejected"]:
+            parts.append(section("Summary (<code>plan.summary()</code>)"))
+            parts.append(table(self.summary(), bad=["reason"], numeric=["rows"], what="groups"))
+        if not self.report.not_sent.empty:
+            parts.append(section("Columns not sent (<code>plan.report.not_sent</code>)"))
+            parts.append(table(self.report.not_sent, what="columns", limit=99))
         if len(self.changes):
             changes = self.changes.sort_values("row", kind="stable")
             parts.append(section("Field changes (<code>plan.changes</code>)"))
@@ -465,7 +481,7 @@ def plan(
     mode: Mode = "upsert",
     list_ids: Sequence[int] | None = None,
     exclude_list_ids: Sequence[int] | None = None,
-    columns: dict[str, str] | None = None,
+    columns: Mapping[Any, str | None] | None = None,
     dedupe: Literal["last", "first", "error"] = "last",
     nulls: Literal["skip", "error"] = "skip",
     unknown: Literal["report", "error", "ignore"] = "report",
@@ -666,9 +682,9 @@ class SyncPlan:
 
     def __repr__(self) -> str:
         return (
-            f"SyncPlan(list_id={self.list_id}, members={self.members}, add={len(self.adds)}, "
-            f"remove={len(self.removes)}, unchanged={self.unchanged}, "
-            f"rejected={len(self.rejected)})"
+            f"SyncPlan(list_id={self.list_id}, members={self.members:,}, "
+            f"add={len(self.adds):,}, remove={len(self.removes):,}, "
+            f"unchanged={self.unchanged:,}, rejected={len(self.rejected):,})"
         )
 
     def _repr_html_(self) -> str:

@@ -74,7 +74,7 @@ def validate(
     *,
     fields: Sequence[Mapping[str, Any]] | None = None,
     schema: pda.DataFrameSchema | None = None,
-    columns: Mapping[Any, str] | None = None,
+    columns: Mapping[Any, str | None] | None = None,
     dedupe: Dedupe = "last",
     nulls: Nulls = "skip",
     unknown: Unknown = "report",
@@ -103,7 +103,9 @@ def validate(
         A schema from :func:`~mailtrap_pandas.frames.schema.build_schema` (its field
         definitions are used).
     columns : dict, optional
-        Frame column -> merge tag (or ``"email"``), for names that do not match.
+        Frame column -> merge tag (or ``"email"``), for names that do not match;
+        ``None`` leaves a column out (listed in ``ignored_columns``, not
+        reported as unknown).
     dedupe : {"last", "first", "error"}
         Which row wins when an email occurs more than once (compared
         case-insensitively, after normalization); ``"error"`` fails them all.
@@ -112,8 +114,9 @@ def validate(
         so a stored value survives. ``"error"``: every missing value of a
         matched column is a failure.
     unknown : {"report", "error", "ignore"}
-        Columns that match no field: listed in ``unknown_columns`` (all three
-        policies; none is ever sent), and with ``"error"`` also one
+        Columns that match no field: listed in ``unknown_columns`` with a
+        reason in ``unknown_hints`` (all three policies; none is ever sent),
+        shown by ``print(report)``; with ``"error"`` also one
         ``UNKNOWN_COLUMN`` failure per column (``row`` None).
     truncate_time : bool
         For date fields: keep the date of a value with a time of day, as

@@ -29,7 +29,7 @@ def test_streamed_repeats_rows_and_server_counts_apart(emu: Any, client: Any) ->
     # Rows: 2 imported (bob, the last ann), 1 rejected, 2 superseded: 5 in all.
     # Server: ann was sent in three jobs: created once, updated twice.
     assert (len(result.imported_index), result.created, result.updated) == (2, 2, 2)
-    summary = result.summary()
+    summary = result.counts()
     assert summary["rows"] == 5 == sum(summary[k] for k in ("imported", "rejected", "duplicates"))
     assert summary["server"] == {"created": 2, "updated": 2, "over_limit": 0}
     assert "created" not in summary and "updated" not in summary  # never beside the rows

@@ -108,7 +108,7 @@ def test_modes_with_rejects_and_duplicates_keep_the_invariant(
     assert sorted(result.skipped.index) == skipped
     assert list(result.rejected.index.unique()) == ["b"]
     assert list(result.duplicates["row"]) == ["c"]
-    summary = result.summary()
+    summary = result.counts()
     assert summary["skipped"] == len(skipped) and summary["rejected"] == 1
     assert summary["imported"] == len(imported) and not summary["ok"]
     assert f"{len(skipped)} skipped" in repr(result)

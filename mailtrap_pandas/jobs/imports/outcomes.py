@@ -42,6 +42,8 @@ class Outcomes:
     skipped: list[pd.DataFrame] = field(default_factory=list)
     #: Original rows of a stream that failed, for ``retry_frame()``.
     retry_rows: list[pd.DataFrame] = field(default_factory=list)
+    #: The columns not sent (``ValidationReport.not_sent``), from the first frame validated.
+    not_sent: pd.DataFrame | None = None
 
     def reject(
         self, row: Any, email: Any, stage: str, column: Any, reason: Reason | str, message: Any

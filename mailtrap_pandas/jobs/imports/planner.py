@@ -68,6 +68,8 @@ class Planner:
     def plan(self, frame: pd.DataFrame) -> Iterator[tuple[Chunk, pd.DataFrame]]:
         """Validate one frame, apply the match mode and cross-stream dedupe, yield its chunks."""
         report = validate(frame, fields=self.specs, **self.validate_kw)
+        if self.outcomes.not_sent is None:  # the same for every frame of a stream
+            self.outcomes.not_sent = report.not_sent
         frame_level = report.failures[report.failures["row"].isna()]
         if len(frame_level):
             # unknown="error": a column the account has no field for. Send nothing.

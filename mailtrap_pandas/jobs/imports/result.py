@@ -13,7 +13,21 @@ from mailtrap_pandas.errors import MailtrapError
 from mailtrap_pandas.frames.normalize import Reason, email_key
 from mailtrap_pandas.jobs.imports.job import FINAL_STATUSES, Job
 from mailtrap_pandas.jobs.imports.outcomes import Outcomes, email_text
-from mailtrap_pandas.reprs import BAD, GOOD, PLAIN, counts, heading, note, plural, section, table
+from mailtrap_pandas.reprs import (
+    BAD,
+    GOOD,
+    PLAIN,
+    counts,
+    failure_summary,
+    heading,
+    not_sent_frame,
+    not_sent_text,
+    note,
+    plural,
+    section,
+    summary_text,
+    table,
+)
 
 __all__ = [
     "JOB_COLUMNS",
@@ -99,6 +113,10 @@ class ImportResult:
         contact limit are among them (the API only counts them: ``over_limit``).
     requests : int
         HTTP requests this import cost (validation, submits, polls, retries).
+    not_sent : pandas.DataFrame
+        The input columns that were not sent: ``column``, ``reason``
+        (``"unknown"``: no field matches, or ``"ignored"``: ``None`` in
+        ``columns=``) and ``message`` (with a did-you-mean suggestion).
     """
 
     created: int = 0
@@ -112,6 +130,7 @@ class ImportResult:
     skipped: pd.DataFrame = field(default_factory=empty_skipped)
     imported_index: pd.Index = field(default_factory=lambda: pd.Index([]))
     requests: int = 0
+    not_sent: pd.DataFrame = field(default_factory=not_sent_frame)
     _source: pd.DataFrame | None = field(default=None, repr=False)
     _retry_rows: pd.DataFrame | None = field(default=None, repr=False)
     #: A file source: read again by retry_frame() to give every rejected row back.
@@ -213,7 +232,20 @@ class ImportResult:
             + len(self.skipped)
         )
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> pd.DataFrame:
+        """The rejections grouped by column and reason: ``column, reason, rows``, most first.
+
+        ``rows`` sums to ``len(result.rejected)`` (a row rejected for two
+        reasons counts in both groups).
+
+        Examples
+        --------
+        >>> ImportResult().summary().columns.tolist()
+        ['column', 'reason', 'rows']
+        """
+        return failure_summary(self.rejected)
+
+    def counts(self) -> dict[str, Any]:
         """The counts as a plain dict (what the CLI prints with ``--json``).
 
         Row counts are at the top level and add up: ``rows == imported +
@@ -223,7 +255,7 @@ class ImportResult:
 
         Examples
         --------
-        >>> ImportResult(created=2).summary()["server"]
+        >>> ImportResult(created=2).counts()["server"]
         {'created': 2, 'updated': 0, 'over_limit': 0}
         """
         return {
@@ -258,7 +290,12 @@ class ImportResult:
         )
 
     def __repr__(self) -> str:
-        return f"<ImportResult {'ok' if self.ok else 'with problems'}: {self._summary()}>"
+        parts = [
+            f"<ImportResult {'ok' if self.ok else 'with problems'}: {self._summary()}>",
+            summary_text(self.summary(), "rejected by column and reason (result.summary())"),
+            not_sent_text(self.not_sent),
+        ]
+        return "\n".join(p for p in parts if p)
 
     def _repr_html_(self) -> str:
         imported = len(self.imported_index)
@@ -298,8 +335,15 @@ class ImportResult:
                 "after a dropped connection counts none"
             ),
         ]
+        if not self.not_sent.empty:
+            parts += [
+                section("Columns not sent (<code>result.not_sent</code>)"),
+                table(self.not_sent, what="columns", limit=len(self.not_sent)),
+            ]
         if not self.rejected.empty:
             parts += [
+                section("Summary (<code>result.summary()</code>)"),
+                table(self.summary(), bad=["reason"], numeric=["rows"], what="groups"),
                 section("Rejected (<code>result.rejected</code>)"),
                 table(
                     self.rejected,
@@ -425,6 +469,7 @@ def assemble(
         skipped=pd.concat(skips) if skips else empty_skipped(),
         imported_index=labels,
         requests=requests,
+        not_sent=outcomes.not_sent if outcomes.not_sent is not None else not_sent_frame(),
         _source=source,
         _retry_rows=pd.concat(outcomes.retry_rows) if outcomes.retry_rows else None,
     )

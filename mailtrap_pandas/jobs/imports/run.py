@@ -57,7 +57,7 @@ def _latest(
     stream: bool,
     dedupe: str,
     specs: Sequence[Mapping[str, Any]],
-    columns: Mapping[Any, str] | None,
+    columns: Mapping[Any, str | None] | None,
     size: int,
 ) -> Superseded | None:
     """For ``dedupe="last"`` over a stream that can be read twice: every email's last row."""
@@ -90,7 +90,7 @@ def import_contacts(
     *,
     list_ids: Sequence[int] | None = None,
     exclude_list_ids: Sequence[int] | None = None,
-    columns: Mapping[Any, str] | None = None,
+    columns: Mapping[Any, str | None] | None = None,
     chunk_size: int = MAX_CONTACTS_PER_IMPORT,
     nulls: str = "skip",
     dedupe: str = "last",
@@ -124,7 +124,8 @@ def import_contacts(
     list_ids, exclude_list_ids : sequence of int, optional
         Lists every contact is added to / removed from.
     columns : dict, optional
-        Frame column -> merge tag (or ``"email"``) for names that don't match.
+        Frame column -> merge tag (or ``"email"``) for names that don't match;
+        ``None`` leaves a column out (``result.not_sent`` lists it as ignored).
     chunk_size : int
         Contacts per import request, 1..50,000.
     nulls : {"skip", "error"}
@@ -284,7 +285,7 @@ def to_import_payloads(
     chunk_size: int = MAX_CONTACTS_PER_IMPORT,
     list_ids: Sequence[int] | None = None,
     exclude_list_ids: Sequence[int] | None = None,
-    columns: Mapping[Any, str] | None = None,
+    columns: Mapping[Any, str | None] | None = None,
     nulls: str = "skip",
     dedupe: str = "last",
     unknown: str = "report",

@@ -51,7 +51,7 @@ def can_reread(source: object) -> bool:
 def last_rows(
     frames: Iterator[pd.DataFrame],
     specs: Sequence[Mapping[str, Any]],
-    columns: Mapping[Any, str] | None,
+    columns: Mapping[Any, str | None] | None,
 ) -> SeenEmails:
     """email hash -> stream position of the last row whose email is valid."""
     fields = normalize_fields(specs)
