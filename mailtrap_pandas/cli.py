@@ -75,6 +75,8 @@ _CLI_WORDS: list[tuple[str, str]] = [
     (r"\b(unknown|dedupe|nulls|mode)='(\w+)'", r"--\1 \2"),
     (r"\btruncate_time=True\b", "--truncate-time"),
     (r"\bdayfirst=True\b", "--dayfirst"),
+    (r"\bdayfirst=False\b", "--monthfirst"),
+    (r"\bdate_format=(?![\w'\"])", "--date-format FORMAT"),
     (r"\bdate_format=", "--date-format "),
     (r"client\.lists\.list\(\)", "mailtrap-pandas lists list"),
     (r"client\.lists\.create\(name\)", "mailtrap-pandas lists create NAME"),
@@ -98,6 +100,8 @@ def to_cli(text: str) -> str:
     'pass --map COLUMN=MERGE_TAG to choose one (--unknown error)'
     >>> to_cli("see client.lists.list()")
     'see mailtrap-pandas lists list'
+    >>> to_cli("pass dayfirst=True (3 April) or dayfirst=False, or date_format=")
+    'pass --dayfirst (3 April) or --monthfirst, or --date-format FORMAT'
     """
     for pattern, replacement in _CLI_WORDS:
         text = re.sub(pattern, replacement, text)
