@@ -248,6 +248,8 @@ class _Totals:
             valid=first.valid.iloc[:0] if first is not None else pd.DataFrame({"email": []}),
             duplicates=duplicates,
             unknown_columns=list(first.unknown_columns) if first is not None else [],
+            ignored_columns=list(first.ignored_columns) if first is not None else [],
+            unknown_hints=dict(first.unknown_hints) if first is not None else {},
             column_map=dict(first.column_map) if first is not None else {},
             fields=dict(first.fields) if first is not None else {},
             dedupe=str(policies["dedupe"]),

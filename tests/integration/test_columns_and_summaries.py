@@ -142,7 +142,7 @@ def test_cli_says_unknown_and_ignored_columns(env: dict[str, str], tmp_path: Pat
     assert "'Frist Name': no field matches; did you mean first_name?" in out
     assert "'OPTIN_TIME': ignored on request (--ignore)" in out
     out = cli("import", str(f), "--ignore", "OPTIN_TIME", "--no-journal", env=env).stdout
-    assert "did you mean first_name?" in out and "3 rows imported" in out
+    assert "did you mean first_name?" in out and "rows: 3 imported" in out
     data = json.loads(cli("--json", "validate", str(f), env=env).stdout)
     assert list(data)[:2] == ["summary", "not_sent"]
     assert {c["column"] for c in data["not_sent"]} == {"Frist Name", "OPTIN_TIME"}
@@ -201,6 +201,6 @@ def test_cli_counts_have_separators_and_plurals(env: dict[str, str], tmp_path: P
     one = tmp_path / "one.csv"
     pd.DataFrame({"email": ["a@example.com"]}).to_csv(one, index=False)
     out = cli("import", str(one), "--no-journal", env=env).stdout
-    assert "1 row imported" in out
+    assert "rows: 1 imported" in out and "(of 1 row)" in out
     out = cli("export", "-o", str(tmp_path / "o.csv"), env=env).stdout
     assert "wrote 1 contact to" in out
