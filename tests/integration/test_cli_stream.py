@@ -20,7 +20,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-import mailtrap_pandas.cli as cli_module
+import mailtrap_pandas.cli.options as cli_options
+from mailtrap_pandas.cli import cli
 from mailtrap_pandas.frames.files import read_frame, read_text_chunks
 from mailtrap_pandas.jobs.exports import read_export
 from mailtrap_pandas.jobs.imports.run import import_contacts
@@ -171,11 +172,11 @@ def test_events_stream_a_bom_csv(fields: Any, client: Any, tmp_path: Path) -> No
 def run_small_batches(
     emu: Any, monkeypatch: pytest.MonkeyPatch, *args: str, ok: int = 0
 ) -> dict[str, Any]:
-    monkeypatch.setattr(cli_module, "BATCH_ROWS", 2)
+    monkeypatch.setattr(cli_options, "BATCH_ROWS", 2)
     monkeypatch.setenv("MAILTRAP_API_TOKEN", emu.token)
     monkeypatch.setenv("MAILTRAP_BASE_URL", emu.url)
     monkeypatch.setenv("MAILTRAP_ACCOUNT_ID", str(emu.account_id))
-    result = CliRunner().invoke(cli_module.cli, ["--no-progress", "--json", *args])
+    result = CliRunner().invoke(cli, ["--no-progress", "--json", *args])
     assert result.exit_code == ok, (result.exit_code, result.stdout, result.stderr)
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
