@@ -31,8 +31,8 @@ from mailtrap_pandas.errors import (
     TransportError,
     ValidationError,
 )
-from mailtrap_pandas.frames.normalize import REASON_DTYPE
 from mailtrap_pandas.frames.reader import ExportFormatWarning, ExportParseError
+from mailtrap_pandas.frames.reasons import REASON_DTYPE
 from mailtrap_pandas.frames.validate import Reason, ValidationReport
 from mailtrap_pandas.jobs.events import EventsResult, send_events
 from mailtrap_pandas.jobs.exports import ExportTimeoutError, read_export, read_export_file

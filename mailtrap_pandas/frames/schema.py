@@ -22,8 +22,10 @@ import pandas as pd
 import pandera.pandas as pda
 
 from mailtrap_pandas.errors import InputError
+from mailtrap_pandas.frames.coerce import coerce
+from mailtrap_pandas.frames.columns import to_pandas
 from mailtrap_pandas.frames.dtypes import MAX_TEXT_LENGTH, TYPE_TABLE, field_type
-from mailtrap_pandas.frames.normalize import EMAIL_PATTERN, coerce, normalize_emails, to_pandas
+from mailtrap_pandas.frames.emails import EMAIL_PATTERN, normalize_emails
 
 __all__ = [
     "FieldSpec",

@@ -1,8 +1,8 @@
 """Check a frame of contacts against the account's custom fields, every row at once.
 
 :func:`validate` matches the frame's columns to field merge tags, coerces each
-value where that loses nothing (:mod:`mailtrap_pandas.frames.normalize`), checks and
-normalizes emails, drops duplicate emails, and returns a
+value where that loses nothing (:mod:`mailtrap_pandas.frames.coerce`), checks and
+normalizes emails (:mod:`mailtrap_pandas.frames.emails`), drops duplicate emails, and returns a
 :class:`ValidationReport`: what failed (one row per problem, by the caller's
 own index labels), what is valid (typed by the type table) and what was matched
 to what. Nothing here sends anything.
@@ -23,20 +23,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mailtrap_pandas.errors import InputError
+from mailtrap_pandas.frames.coerce import Coerced, coerce
+from mailtrap_pandas.frames.columns import column_key, to_pandas
 from mailtrap_pandas.frames.dates import date_options
 from mailtrap_pandas.frames.dtypes import CONTACT_COLUMNS
-from mailtrap_pandas.frames.normalize import (
-    Coerced,
-    Emails,
-    Problem,
-    Reason,
-    coerce,
-    column_key,
-    email_key,
-    normalize_emails,
-    reason_column,
-    to_pandas,
-)
+from mailtrap_pandas.frames.emails import Emails, email_key, normalize_emails
+from mailtrap_pandas.frames.reasons import Problem, Reason, reason_column
 from mailtrap_pandas.frames.schema import FieldSpec, fields_from_schema, normalize_fields
 from mailtrap_pandas.reprs import (
     BAD,

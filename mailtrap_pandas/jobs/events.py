@@ -27,7 +27,8 @@ import pandas as pd
 
 from mailtrap_pandas.api.client import Client, ensure_client
 from mailtrap_pandas.errors import APIError, InputError, NotFoundError, TransportError
-from mailtrap_pandas.frames.normalize import Reason, normalize_emails, reason_column
+from mailtrap_pandas.frames.emails import normalize_emails
+from mailtrap_pandas.frames.reasons import Reason, reason_column
 from mailtrap_pandas.frames.validate import check_frame
 from mailtrap_pandas.jobs.progress import Progress
 from mailtrap_pandas.jobs.store import EventLedger, Journal, open_journal

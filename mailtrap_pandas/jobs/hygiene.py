@@ -25,8 +25,8 @@ import pandas as pd
 
 from mailtrap_pandas.api.client import Client, ensure_client
 from mailtrap_pandas.errors import InputError, MailtrapError
+from mailtrap_pandas.frames.emails import email_key
 from mailtrap_pandas.frames.encode import list_ids_arg
-from mailtrap_pandas.frames.normalize import email_key
 from mailtrap_pandas.frames.validate import check_frame
 from mailtrap_pandas.jobs.imports.planner import MODES, Mode
 from mailtrap_pandas.jobs.imports.seen import email_hashes

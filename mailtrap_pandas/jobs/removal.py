@@ -4,7 +4,7 @@ The API has no bulk delete, so each contact costs one request under the client's
 budget; the run says its paced ETA before starting (``budget.seconds_for``).
 
 - **Matching.** By email, normalized and deduplicated exactly as validation does
-  (:func:`~mailtrap_pandas.frames.normalize.normalize_emails`; a missing or invalid address
+  (:func:`~mailtrap_pandas.frames.emails.normalize_emails`; a missing or invalid address
   fails without a request), or by contact id when the frame has an ``id`` column (an
   export's UUIDs) and ``email=`` is not given.
 - **Guard.** More distinct contacts than ``max_delete`` raises :class:`RemovalLimitError`
@@ -33,7 +33,7 @@ import pandas as pd
 
 from mailtrap_pandas.api.client import Client, ensure_client
 from mailtrap_pandas.errors import APIError, InputError, NotFoundError, TransportError
-from mailtrap_pandas.frames.normalize import email_key, normalize_emails
+from mailtrap_pandas.frames.emails import email_key, normalize_emails
 from mailtrap_pandas.jobs.exports import read_export
 from mailtrap_pandas.jobs.progress import Progress
 from mailtrap_pandas.jobs.removal_result import RemovalResult, outcome_frame

@@ -58,7 +58,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from mailtrap_pandas.frames.normalize import email_key
+from mailtrap_pandas.frames.emails import email_key
 from mailtrap_pandas.private import private_dir, private_file
 
 __all__ = [

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from mailtrap_pandas.errors import InputError
+from mailtrap_pandas.frames.coerce import coerce
 from mailtrap_pandas.frames.dates import DateOptions, date_options
-from mailtrap_pandas.frames.normalize import Reason, coerce
+from mailtrap_pandas.frames.reasons import Reason
 from mailtrap_pandas.frames.validate import validate
 
 D = dt.date

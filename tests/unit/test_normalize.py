@@ -10,15 +10,11 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from mailtrap_pandas.frames.coerce import coerce
+from mailtrap_pandas.frames.columns import MISSING_TOKENS, column_key, to_pandas
 from mailtrap_pandas.frames.dtypes import TYPE_TABLE, field_type
-from mailtrap_pandas.frames.normalize import (
-    MISSING_TOKENS,
-    Reason,
-    coerce,
-    column_key,
-    normalize_emails,
-    to_pandas,
-)
+from mailtrap_pandas.frames.emails import normalize_emails
+from mailtrap_pandas.frames.reasons import Reason
 
 
 def run(values: list[object], data_type: str, dtype: object = object) -> tuple[list, list, dict]:

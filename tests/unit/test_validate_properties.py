@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mailtrap_pandas.frames.dtypes import field_type
-from mailtrap_pandas.frames.normalize import REASON_DTYPE
+from mailtrap_pandas.frames.reasons import REASON_DTYPE
 from mailtrap_pandas.frames.validate import FAILURE_COLUMNS, Reason
 from mailtrap_pandas.jobs.validation import validate
 

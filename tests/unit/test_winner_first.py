@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from mailtrap_pandas.frames.normalize import REASON_DTYPE, Reason, reason_column
+from mailtrap_pandas.frames.reasons import REASON_DTYPE, Reason, reason_column
 from mailtrap_pandas.frames.validate import validate
 
 FIELDS = [{"name": "Rating", "data_type": "integer", "merge_tag": "rating"}]

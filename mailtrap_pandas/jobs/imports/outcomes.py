@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from mailtrap_pandas.frames.normalize import Reason
+from mailtrap_pandas.frames.reasons import Reason
 
 __all__ = ["Outcomes", "email_text"]
 

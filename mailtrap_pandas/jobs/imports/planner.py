@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from mailtrap_pandas.errors import InputError
+from mailtrap_pandas.frames.emails import email_key
 from mailtrap_pandas.frames.encode import Chunk, encode_chunks
-from mailtrap_pandas.frames.normalize import Reason, email_key
+from mailtrap_pandas.frames.reasons import Reason
 from mailtrap_pandas.frames.validate import validate
 from mailtrap_pandas.jobs.imports.outcomes import Outcomes
 from mailtrap_pandas.jobs.imports.seen import SeenEmails, email_hashes

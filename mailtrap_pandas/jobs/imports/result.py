@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from mailtrap_pandas.errors import MailtrapError
-from mailtrap_pandas.frames.normalize import Reason, email_key
+from mailtrap_pandas.frames.emails import email_key
+from mailtrap_pandas.frames.reasons import Reason
 from mailtrap_pandas.jobs.imports.job import FINAL_STATUSES, Job
 from mailtrap_pandas.jobs.imports.outcomes import Outcomes, email_text
 from mailtrap_pandas.reprs import (

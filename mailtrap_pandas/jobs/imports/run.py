@@ -21,8 +21,8 @@ import pandas as pd
 
 from mailtrap_pandas.api.client import Client, ensure_client
 from mailtrap_pandas.errors import InputError
+from mailtrap_pandas.frames.emails import email_key
 from mailtrap_pandas.frames.encode import check_chunk_size, list_ids_arg
-from mailtrap_pandas.frames.normalize import email_key
 from mailtrap_pandas.frames.validate import check_frame
 from mailtrap_pandas.jobs.exports import read_export
 from mailtrap_pandas.jobs.imports.outcomes import Outcomes

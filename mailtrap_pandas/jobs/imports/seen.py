@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from mailtrap_pandas.frames.normalize import email_key
+from mailtrap_pandas.frames.emails import email_key
 
 __all__ = ["SeenEmails", "email_hashes"]
 

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from mailtrap_pandas.frames.normalize import normalize_emails
+from mailtrap_pandas.frames.emails import normalize_emails
 from mailtrap_pandas.frames.schema import normalize_fields
 from mailtrap_pandas.frames.validate import match_columns
 from mailtrap_pandas.jobs.imports.seen import SeenEmails, email_hashes

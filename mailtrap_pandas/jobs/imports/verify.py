@@ -18,8 +18,8 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from mailtrap_pandas.frames.emails import email_key
 from mailtrap_pandas.frames.encode import Chunk
-from mailtrap_pandas.frames.normalize import email_key
 from mailtrap_pandas.jobs.exports import read_export
 from mailtrap_pandas.jobs.imports.job import Job
 from mailtrap_pandas.jobs.imports.submit import Submitter
