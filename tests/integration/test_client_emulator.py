@@ -7,7 +7,6 @@ import logging
 import socket
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -24,15 +23,7 @@ from mailtrap_pandas import (
     Window,
 )
 from mailtrap_pandas.emulator import Emulator
-
-
-def wait_for(fetch: Any, status: str = "finished", timeout: float = 10.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        job = fetch()
-        if job["status"] in (status, "failed") or time.monotonic() > deadline:
-            return job  # type: ignore[no-any-return]
-        time.sleep(0.05)
+from tests.helpers import wait_for
 
 
 @pytest.fixture(params=["account", "token"])

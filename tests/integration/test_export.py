@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -26,12 +25,6 @@ FIELDS = [
 TYPES = {f["merge_tag"]: f["data_type"] for f in FIELDS}
 
 
-@pytest.fixture(scope="module")
-def emu() -> Iterator[Emulator]:
-    with Emulator(rate_limit=None) as emu:
-        yield emu
-
-
 @pytest.fixture
 def seeded(emu: Emulator) -> dict[str, Any]:
     emu.reset()
@@ -50,12 +43,6 @@ def seeded(emu: Emulator) -> dict[str, Any]:
         ]
     )
     return {"a": a, "b": b}
-
-
-@pytest.fixture
-def client(emu: Emulator) -> Iterator[Client]:
-    with emu.client() as client:
-        yield client
 
 
 def test_everything_typed(client: Client, seeded: dict[str, Any]) -> None:

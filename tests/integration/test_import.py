@@ -16,7 +16,7 @@ import pytest
 from mailtrap_pandas.emulator import Emulator
 from mailtrap_pandas.errors import InputError
 from mailtrap_pandas.jobs.imports.run import import_contacts, to_import_payloads
-from tests.helpers import FAST
+from tests.helpers import FAST, contacts
 
 FIELDS = [
     {"name": "Age", "data_type": "integer", "merge_tag": "age"},
@@ -24,19 +24,10 @@ FIELDS = [
 ]
 
 
-def contacts(n: int, start: int = 0) -> pd.DataFrame:
-    idx = pd.RangeIndex(start, start + n)
-    return pd.DataFrame(
-        {"email": [f"user{i}@example.com" for i in idx], "age": list(idx), "city": "Riga"},
-        index=idx,
-    )
-
-
-@pytest.fixture
-def emu(emu: Any) -> Any:
+@pytest.fixture(autouse=True)
+def seed_account(emu: Any) -> None:
     """The session's emulator (tests/conftest.py), reset, with this module's fields."""
     emu.seed(fields=FIELDS)
-    return emu
 
 
 def run(emu: Any, df: pd.DataFrame, journal: Any = False, **kw: Any) -> Any:

@@ -18,8 +18,8 @@ FIELDS = [
 ]
 
 
-@pytest.fixture
-def emu(emu: Any) -> Any:
+@pytest.fixture(autouse=True)
+def seed_account(emu: Any) -> None:
     """The session's emulator, reset, holding user0..user4 (age 1, city Old)."""
     emu.seed(
         fields=FIELDS,
@@ -27,7 +27,6 @@ def emu(emu: Any) -> Any:
             {"email": f"user{i}@example.com", "fields": {"age": 1, "city": "Old"}} for i in range(5)
         ],
     )
-    return emu
 
 
 def frame() -> pd.DataFrame:

@@ -32,11 +32,10 @@ N = 3000
 CHUNK = 700  # not a divisor of N, nor of the batch sizes: chunks straddle pieces
 
 
-@pytest.fixture
-def emu(emu: Any) -> Any:
+@pytest.fixture(autouse=True)
+def seed_account(emu: Any) -> None:
     """The session's emulator (tests/conftest.py), reset, with this module's fields."""
     emu.seed(fields=FIELDS)
-    return emu
 
 
 def contacts(n: int = N) -> pd.DataFrame:

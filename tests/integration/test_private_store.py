@@ -34,11 +34,10 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(rate_limit=None) as emulator:
-        emulator.seed(fields=FIELDS)
-        yield emulator
+@pytest.fixture(autouse=True)
+def seed_account(emu: Emulator) -> None:
+    """The session's emulator (tests/conftest.py), reset, with this module's fields."""
+    emu.seed(fields=FIELDS)
 
 
 @pytest.fixture(autouse=True)

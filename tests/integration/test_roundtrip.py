@@ -100,14 +100,10 @@ def run_import(client: Client, bodies: list[dict[str, Any]]) -> None:
 
 
 @pytest.fixture(scope="module")
-def emu() -> Iterator[Emulator]:
-    with Emulator(rate_limit=None) as emu:
-        yield emu
-
-
-@pytest.fixture(scope="module")
-def client(emu: Emulator) -> Iterator[Client]:
-    with emu.client() as client:
+def session_client(emulator_session: Emulator) -> Iterator[Client]:
+    """One client for the module: hypothesis runs many examples in one test call, and
+    ``round_trip`` resets the session's emulator for each."""
+    with emulator_session.client() as client:
         yield client
 
 
@@ -135,8 +131,10 @@ def round_trip(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(frame=contact_frames())
-def test_import_export_round_trip(emu: Emulator, client: Client, frame: pd.DataFrame) -> None:
-    out, expected = round_trip(emu, client, frame)
+def test_import_export_round_trip(
+    emulator_session: Emulator, session_client: Client, frame: pd.DataFrame
+) -> None:
+    out, expected = round_trip(emulator_session, session_client, frame)
     # Every column of the table, in its dtype, whatever the data.
     assert out.dtypes.to_dict() == contact_dtypes(TYPES)
     out = out.set_index("email").loc[expected["email"]].reset_index()
@@ -147,7 +145,7 @@ def test_import_export_round_trip(emu: Emulator, client: Client, frame: pd.DataF
         assert out[col].dtype == CONTACT_COLUMNS[col]
 
 
-def test_extremes_in_one_frame(emu: Emulator, client: Client) -> None:
+def test_extremes_in_one_frame(emulator_session: Emulator, session_client: Client) -> None:
     """The edge values side by side (hypothesis may not pair them up)."""
     frame = pd.DataFrame(
         {
@@ -163,12 +161,12 @@ def test_extremes_in_one_frame(emu: Emulator, client: Client) -> None:
             ),
         }
     )
-    out, expected = round_trip(emu, client, frame)
+    out, expected = round_trip(emulator_session, session_client, frame)
     out = out.sort_values("email", ignore_index=True)
     pd.testing.assert_frame_equal(out[list(expected.columns)], expected, check_exact=True)
 
 
-def test_bare_carriage_return(emu: Emulator, client: Client) -> None:
+def test_bare_carriage_return(emulator_session: Emulator, session_client: Client) -> None:
     dtypes = contact_dtypes(TYPES)
     data = {"email": ["a@x.io"], "list_ids": [[]], "note": ["x\ry"]}
     frame = pd.DataFrame(
@@ -177,5 +175,5 @@ def test_bare_carriage_return(emu: Emulator, client: Client) -> None:
             for col in ["email", "list_ids", *TYPES]
         }
     )
-    out, expected = round_trip(emu, client, frame)
+    out, expected = round_trip(emulator_session, session_client, frame)
     pd.testing.assert_frame_equal(out[list(expected.columns)], expected, check_exact=True)

@@ -19,27 +19,18 @@ import mailtrap_pandas as mtp
 from mailtrap_pandas.emulator import Emulator
 from mailtrap_pandas.jobs.imports.seen import email_hashes
 from mailtrap_pandas.jobs.store import Journal, SyncStore
+from tests.helpers import FAST, contacts
 
 FIELDS = [
     {"name": "Age", "data_type": "integer", "merge_tag": "age"},
     {"name": "City", "data_type": "text", "merge_tag": "city"},
 ]
-FAST: dict[str, Any] = {"progress": False, "poll_interval": 0.05, "max_poll_interval": 0.2}
 
 
-def contacts(n: int, start: int = 0) -> pd.DataFrame:
-    idx = pd.RangeIndex(start, start + n)
-    return pd.DataFrame(
-        {"email": [f"user{i}@example.com" for i in idx], "age": list(idx), "city": "Riga"},
-        index=idx,
-    )
-
-
-@pytest.fixture
-def emu() -> Any:
-    with Emulator(rate_limit=None) as emu:
-        emu.seed(fields=FIELDS, lists=[{"name": "Newsletter"}, {"name": "Partners"}])
-        yield emu
+@pytest.fixture(autouse=True)
+def seed_account(emu: Any) -> None:
+    """The session's emulator (tests/conftest.py), reset, with this module's fields and lists."""
+    emu.seed(fields=FIELDS, lists=[{"name": "Newsletter"}, {"name": "Partners"}])
 
 
 def run(emu: Any, df: Any, journal: Path, **kw: Any) -> mtp.SyncResult:

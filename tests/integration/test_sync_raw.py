@@ -15,15 +15,14 @@ import pandas as pd
 import pytest
 
 import mailtrap_pandas as mtp
-from mailtrap_pandas.emulator import Emulator
 from mailtrap_pandas.jobs.imports import planner as import_planner
+from tests.helpers import FAST
 
 FIELDS = [
     {"name": "Age", "data_type": "integer", "merge_tag": "age"},
     {"name": "Code", "data_type": "float", "merge_tag": "code"},
     {"name": "Signup", "data_type": "date", "merge_tag": "signup"},
 ]
-FAST: dict[str, Any] = {"progress": False, "poll_interval": 0.05, "max_poll_interval": 0.2}
 
 
 def contacts(n: int) -> pd.DataFrame:
@@ -39,11 +38,10 @@ def contacts(n: int) -> pd.DataFrame:
     )
 
 
-@pytest.fixture
-def emu() -> Any:
-    with Emulator(rate_limit=None) as emu:
-        emu.seed(fields=FIELDS)
-        yield emu
+@pytest.fixture(autouse=True)
+def seed_account(emu: Any) -> None:
+    """The session's emulator (tests/conftest.py), reset, with this module's fields."""
+    emu.seed(fields=FIELDS)
 
 
 @pytest.fixture

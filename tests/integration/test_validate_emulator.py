@@ -8,8 +8,7 @@ API's own rules) must accept every one of them and store the typed values.
 from __future__ import annotations
 
 import datetime as dt
-import time
-from collections.abc import Iterator
+import functools
 from typing import Any
 
 import numpy as np
@@ -23,6 +22,7 @@ from mailtrap_pandas.emulator import Emulator
 from mailtrap_pandas.frames.encode import encode_chunks
 from mailtrap_pandas.frames.validate import Reason
 from mailtrap_pandas.jobs.validation import build_schema, validate
+from tests.helpers import wait_for
 
 FIELDS = [
     {"name": "First name", "data_type": "text", "merge_tag": "first_name"},
@@ -33,28 +33,17 @@ FIELDS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def emu() -> Iterator[Emulator]:
-    with Emulator(rate_limit=None) as emu:
-        yield emu
-
-
-@pytest.fixture
-def client(emu: Emulator) -> Iterator[Client]:
-    emu.reset()
+@pytest.fixture(autouse=True)
+def seed_account(emu: Emulator) -> None:
+    """The session's emulator (tests/conftest.py), reset, with this module's fields."""
     emu.seed(fields=FIELDS)
-    with emu.client() as client:
-        yield client
 
 
 def import_valid(client: Client, report: Any) -> None:
     """Send the valid rows as the import pipeline would, and wait for the job."""
     for chunk in encode_chunks(report.valid, report.fields):
-        job = client.imports.create(chunk.body)
-        deadline = time.monotonic() + 10
-        while job["status"] not in ("finished", "failed") and time.monotonic() < deadline:
-            time.sleep(0.05)
-            job = client.imports.get(job["id"])
+        created = client.imports.create(chunk.body)
+        job = wait_for(functools.partial(client.imports.get, created["id"]))
         assert job["status"] == "finished", job
 
 

@@ -11,7 +11,7 @@ checks the same four promises:
 3. the emulator ends with one contact per distinct valid email, with the values of the
    row that won deduplication;
 4. outside the 429 storm the client never draws a 429: the emulator runs its DEFAULT
-   documented limits and the client paces with the matching budget from ``emu.client()``.
+   documented limits and the client paces with the matching budget from ``limited_emu.client()``.
 
 A table of cases and outcomes is printed in the terminal summary.
 """
@@ -129,7 +129,7 @@ def short_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def emu() -> Iterator[Emulator]:
+def limited_emu() -> Iterator[Emulator]:
     # A fresh emulator per case with the DEFAULT documented rate limits ON.
     with Emulator() as emulator:
         emulator.seed(fields=FIELDS)
@@ -163,15 +163,15 @@ def check_rows(result: ImportResult, data: Data, *, extra_rejected: int = 0) -> 
     assert len(rejected) == len(data.rejected) + extra_rejected
 
 
-def check_server(emu: Emulator, data: Data, *, accepted: int, storm_429s: int = 0) -> None:
-    state = emu.state()
+def check_server(limited_emu: Emulator, data: Data, *, accepted: int, storm_429s: int = 0) -> None:
+    state = limited_emu.state()
     assert state["imports_accepted"] == accepted, state
     assert state["contacts"] == data.distinct_valid, state
     # Exactly the scripted 429s (none outside the storm): the budget paced the rest.
     assert state["responses"].get("429", 0) == storm_429s, state["responses"]
     assert state["faults_pending"] == 0, "a scripted fault never fired: the case tested nothing"
     # The row that won deduplication is the one stored (last row wins, case-insensitively).
-    client = emu.client()
+    client = limited_emu.client()
     winner = client.contacts.get("user5@example.com")["fields"]
     assert (winner["age"], winner["city"]) == (99, "Winner")
     plain = client.contacts.get("user6@example.com")["fields"]
@@ -183,8 +183,10 @@ def statuses(result: ImportResult) -> str:
     return " ".join(f"{status}x{n}" for status, n in sorted(counts.items()))
 
 
-def row(case: str, fault: str, result: ImportResult, emu: Emulator, **extra: Any) -> dict[str, Any]:
-    state = emu.state()
+def row(
+    case: str, fault: str, result: ImportResult, limited_emu: Emulator, **extra: Any
+) -> dict[str, Any]:
+    state = limited_emu.state()
     return {
         "case": case,
         "fault": fault,
@@ -301,12 +303,12 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_fault_case(
-    case: Case, data: Data, emu: Emulator, tmp_path: Path, outcome_table: Any
+    case: Case, data: Data, limited_emu: Emulator, tmp_path: Path, outcome_table: Any
 ) -> None:
     started = time.monotonic()
     for spec in case.faults:
-        emu.add_fault(**spec)
-    client = emu.client(max_retries=case.max_retries, rng=random.Random(0))
+        limited_emu.add_fault(**spec)
+    client = limited_emu.client(max_retries=case.max_retries, rng=random.Random(0))
     journal = tmp_path / "journal.sqlite"
     fast = {**FAST, "retry_failed_jobs": case.retry_failed_jobs}
     runs = 1
@@ -315,7 +317,7 @@ def test_fault_case(
             import_contacts(data.df, client, journal=journal, **fast)
         # A clear API error, never a broken invariant or an internal exception.
         assert not isinstance(info.value, InvariantError)
-        assert emu.state()["imports_accepted"] == case.accepted  # all submitted once
+        assert limited_emu.state()["imports_accepted"] == case.accepted  # all submitted once
         first_note = type(info.value).__name__
         result = import_contacts(data.df, client, journal=journal, **fast)
         runs = 2
@@ -331,14 +333,14 @@ def test_fault_case(
             runs = 2
     check_rows(result, data)
     assert set(result.jobs["status"].astype(str)) == set(case.job_statuses)
-    check_server(emu, data, accepted=case.accepted, storm_429s=case.storm_429s)
+    check_server(limited_emu, data, accepted=case.accepted, storm_429s=case.storm_429s)
     outcome_table(
         TABLE,
         row(
             case.id,
             case.fault,
             result,
-            emu,
+            limited_emu,
             runs=runs,
             first_run=first_note,
             secs=f"{time.monotonic() - started:.1f}",
@@ -378,7 +380,7 @@ def kill_plan(seed: int) -> tuple[int, float]:
 
 @pytest.mark.parametrize("seed", range(5))
 def test_sigkill_then_rerun(
-    seed: int, data: Data, emu: Emulator, tmp_path: Path, outcome_table: Any
+    seed: int, data: Data, limited_emu: Emulator, tmp_path: Path, outcome_table: Any
 ) -> None:
     started = time.monotonic()
     after, delay = kill_plan(seed)
@@ -387,8 +389,15 @@ def test_sigkill_then_rerun(
     journal = tmp_path / "journal.sqlite"
     # Slow jobs while the child runs, so kills also land while it polls (the last job
     # needs >= 1 s after its submit, more than the longest extra delay of 0.6 s).
-    emu.add_fault(job_delay_s=0.5)
-    argv = [emu.url, emu.token, str(emu.account_id), str(journal), str(frame), str(CHUNK)]
+    limited_emu.add_fault(job_delay_s=0.5)
+    argv = [
+        limited_emu.url,
+        limited_emu.token,
+        str(limited_emu.account_id),
+        str(journal),
+        str(frame),
+        str(CHUNK),
+    ]
     # The with block closes the pipes (an unclosed one is a ResourceWarning, hence an error).
     with subprocess.Popen(
         [sys.executable, "-c", CHILD, *argv],
@@ -401,7 +410,7 @@ def test_sigkill_then_rerun(
             first_line = child.stdout.readline().strip()
             assert first_line == b"start", child.stderr.read().decode()
             deadline = time.monotonic() + 60
-            while emu.state()["imports_accepted"] < after and time.monotonic() < deadline:
+            while limited_emu.state()["imports_accepted"] < after and time.monotonic() < deadline:
                 if child.poll() is not None:
                     pytest.fail(f"the child ended before its kill point: {child.stderr.read()!r}")
                 time.sleep(0.01)  # polls the emulator's counter, not a fixed wait
@@ -415,7 +424,7 @@ def test_sigkill_then_rerun(
                 child.wait()
     # Killed, not finished: otherwise the case would test nothing.
     assert child.returncode == -signal.SIGKILL
-    at_kill = emu.state()["imports_accepted"]
+    at_kill = limited_emu.state()["imports_accepted"]
     states = {}
     if journal.exists():
         book = Journal(journal)
@@ -425,18 +434,18 @@ def test_sigkill_then_rerun(
             if (n := book.count(s))
         }
         book.close()
-    emu.clear_faults()
-    result = import_contacts(data.df, emu.client(), journal=journal, **FAST)
+    limited_emu.clear_faults()
+    result = import_contacts(data.df, limited_emu.client(), journal=journal, **FAST)
     check_rows(result, data)
     # Each chunk accepted exactly once over both processes, whatever the kill point.
-    check_server(emu, data, accepted=3)
+    check_server(limited_emu, data, accepted=3)
     outcome_table(
         TABLE,
         row(
             f"sigkill_seed{seed}",
             f"SIGKILL after {after} accepted + {delay}s",
             result,
-            emu,
+            limited_emu,
             runs=2,
             first_run=f"killed; accepted {at_kill}; journal {states or 'empty'}",
             secs=f"{time.monotonic() - started:.1f}",
