@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import traceback
-from typing import Any
+from typing import Any, get_args
 
 import click
 
+from mailtrap_pandas.api.client import PathStyle
 from mailtrap_pandas.cli import contacts, events, lists, removal, sync
 from mailtrap_pandas.cli.options import EXIT_ERROR, Settings, pass_settings
 from mailtrap_pandas.cli.output import json_error, redact, to_cli
@@ -55,7 +56,7 @@ class Group(click.Group):
 @click.option("--base-url", envvar="MAILTRAP_BASE_URL", help="API base URL.")
 @click.option(
     "--path-style",
-    type=click.Choice(["account", "token"]),
+    type=click.Choice(get_args(PathStyle)),
     default="account",
     help="/api/accounts/{id}/contacts (default) or /api/contacts.",
 )

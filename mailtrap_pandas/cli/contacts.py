@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import click
 
@@ -25,6 +25,7 @@ from mailtrap_pandas.cli.output import (
     summary_records,
 )
 from mailtrap_pandas.limits import MAX_CONTACTS_PER_IMPORT
+from mailtrap_pandas.modes import MODES, Mode, Status
 from mailtrap_pandas.reprs import plural
 
 
@@ -91,7 +92,7 @@ def validate(
 )
 @click.option(
     "--mode",
-    type=click.Choice(["upsert", "update_only", "create_only"]),
+    type=click.Choice(MODES),
     default="upsert",
     show_default=True,
     help="update_only/create_only take one export of the account first.",
@@ -129,7 +130,7 @@ def import_(
     frame: FrameInput,
     list_ids: tuple[int, ...],
     exclude_list_ids: tuple[int, ...],
-    mode: str,
+    mode: Mode,
     chunk_size: int,
     journal: str | None,
     no_journal: bool,
@@ -229,14 +230,14 @@ def import_(
     help="Where to write the contacts (.csv, .parquet, .xlsx).",
 )
 @click.option("--list-id", "list_ids", type=int, multiple=True, help="Only these lists.")
-@click.option("--status", type=click.Choice(["subscribed", "unsubscribed"]))
+@click.option("--status", type=click.Choice(get_args(Status)))
 @escape_option
 @pass_settings
 def export(
     settings: Settings,
     output: Path,
     list_ids: tuple[int, ...],
-    status: str | None,
+    status: Status | None,
     escape_formulas: bool,
 ) -> None:
     """Export contacts into a typed file.
@@ -263,7 +264,7 @@ def export(
 @frame_options
 @click.option(
     "--mode",
-    type=click.Choice(["upsert", "update_only", "create_only"]),
+    type=click.Choice(MODES),
     default="upsert",
     show_default=True,
 )
@@ -282,7 +283,7 @@ def plan(
     ctx: click.Context,
     settings: Settings,
     frame: FrameInput,
-    mode: str,
+    mode: Mode,
     output: Path | None,
     do_apply: bool,
     escape_formulas: bool,

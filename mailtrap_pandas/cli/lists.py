@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import click
 
 from mailtrap_pandas.cli.options import Settings, pass_settings
 from mailtrap_pandas.cli.output import emit, table
+from mailtrap_pandas.modes import DataType
 
 
 @click.command()
@@ -46,17 +49,17 @@ def fields_list(settings: Settings) -> None:
 
 @fields.command("create")
 @click.argument("name")
-@click.argument("data_type", type=click.Choice(["text", "integer", "float", "boolean", "date"]))
+@click.argument("data_type", type=click.Choice(get_args(DataType)))
 @click.argument("merge_tag")
 @pass_settings
-def fields_create(settings: Settings, name: str, data_type: str, merge_tag: str) -> None:
+def fields_create(settings: Settings, name: str, data_type: DataType, merge_tag: str) -> None:
     """Create a custom field.
 
     \b
     Example:
       mailtrap-pandas fields create "Signup date" date signup_date
     """
-    row = settings.client().fields.create(name, data_type, merge_tag)  # type: ignore[arg-type]
+    row = settings.client().fields.create(name, data_type, merge_tag)
     emit(settings, {"field": row}, f"created field {row['id']} ({row['merge_tag']})")
 
 

@@ -8,11 +8,12 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar, cast, get_args
 
 import click
 
 from mailtrap_pandas.errors import MailtrapError
+from mailtrap_pandas.modes import Dedupe, Nulls, Unknown
 
 EXIT_ERROR = 1
 EXIT_REJECTED = 3
@@ -103,9 +104,9 @@ def frame_options(func: F) -> F:
         file: Path,
         mapping: tuple[str, ...],
         ignore: tuple[str, ...],
-        dedupe: str,
-        nulls: str,
-        unknown: str,
+        dedupe: Dedupe,
+        nulls: Nulls,
+        unknown: Unknown,
         truncate_time: bool,
         dayfirst: bool | None,
         date_format: str | None,
@@ -139,16 +140,16 @@ def frame_options(func: F) -> F:
             ),
             click.option(
                 "--dedupe",
-                type=click.Choice(["last", "first", "error"]),
+                type=click.Choice(get_args(Dedupe)),
                 default="last",
                 show_default=True,
             ),
             click.option(
-                "--nulls", type=click.Choice(["skip", "error"]), default="skip", show_default=True
+                "--nulls", type=click.Choice(get_args(Nulls)), default="skip", show_default=True
             ),
             click.option(
                 "--unknown",
-                type=click.Choice(["report", "error", "ignore"]),
+                type=click.Choice(get_args(Unknown)),
                 default="report",
                 show_default=True,
             ),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, cast, get_args
 
 import click
 
@@ -15,6 +15,7 @@ from mailtrap_pandas.cli.options import (
     pass_settings,
 )
 from mailtrap_pandas.cli.output import emit, import_summary, problems_text
+from mailtrap_pandas.modes import Missing, Reconcile
 
 
 @click.command("sync-list")
@@ -110,7 +111,7 @@ def sync_list_command(
 @click.option("--list-id", "list_ids", type=int, multiple=True, help="Add every row to list N.")
 @click.option(
     "--reconcile",
-    type=click.Choice(["auto", "always", "never"]),
+    type=click.Choice(get_args(Reconcile)),
     default="auto",
     show_default=True,
     help="Compare with one export first (auto: first sync, then every 7 days).",
@@ -137,7 +138,7 @@ def sync(
     settings: Settings,
     frame: FrameInput,
     list_ids: tuple[int, ...],
-    reconcile: str,
+    reconcile: Reconcile,
     missing: str,
     max_remove_fraction: float,
     journal: str | None,
@@ -158,8 +159,8 @@ def sync(
         source,
         settings.client(),
         list_ids=list(list_ids) or None,
-        reconcile=cast(Any, reconcile),  # click checked the choice
-        missing=cast(Any, missing.replace("-", "_")),
+        reconcile=reconcile,  # click checked the choice
+        missing=cast(Missing, missing.replace("-", "_")),  # the CLI spells it with "-"
         max_remove_fraction=max_remove_fraction,
         journal=journal if journal else None,
         progress=settings.progress,

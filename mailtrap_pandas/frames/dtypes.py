@@ -9,12 +9,12 @@ it with :data:`TYPE_TABLE`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import pandas as pd
 import pyarrow as pa
 
 from mailtrap_pandas.limits import MAX_TEXT_LENGTH
+from mailtrap_pandas.modes import DataType
 
 __all__ = [
     "ARROW_TO_PANDAS",
@@ -23,14 +23,11 @@ __all__ = [
     "MAX_TEXT_LENGTH",
     "TYPE_TABLE",
     "STATUS_DTYPE",
-    "DataType",
     "FieldType",
     "contact_dtypes",
     "field_type",
     "readme_table",
 ]
-
-DataType = Literal["text", "integer", "float", "boolean", "date"]
 
 
 @dataclass(frozen=True)

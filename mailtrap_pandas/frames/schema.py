@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 import pandera.pandas as pda
@@ -26,6 +26,7 @@ from mailtrap_pandas.frames.coerce import coerce
 from mailtrap_pandas.frames.columns import to_pandas
 from mailtrap_pandas.frames.dtypes import MAX_TEXT_LENGTH, TYPE_TABLE, field_type
 from mailtrap_pandas.frames.emails import EMAIL_PATTERN, normalize_emails
+from mailtrap_pandas.modes import Unknown
 
 __all__ = [
     "FieldSpec",
@@ -162,7 +163,7 @@ def build_schema(
     fields: Sequence[Mapping[str, Any]],
     *,
     columns: Mapping[Any, str] | None = None,
-    unknown: Literal["report", "error", "ignore"] = "report",
+    unknown: Unknown = "report",
 ) -> pda.DataFrameSchema:
     """A pandera schema of the account's custom fields.
 

@@ -30,6 +30,7 @@ from mailtrap_pandas.frames.dtypes import CONTACT_COLUMNS
 from mailtrap_pandas.frames.emails import Emails, email_key, normalize_emails
 from mailtrap_pandas.frames.reasons import Problem, Reason, reason_column
 from mailtrap_pandas.frames.schema import FieldSpec, fields_from_schema, normalize_fields
+from mailtrap_pandas.modes import Dedupe, Nulls, Unknown
 from mailtrap_pandas.reprs import (
     BAD,
     GOOD,
@@ -51,9 +52,6 @@ if TYPE_CHECKING:
 
 __all__ = ["FAILURE_COLUMNS", "Reason", "ValidationReport", "gather", "validate"]
 
-Dedupe = Literal["last", "first", "error"]
-Nulls = Literal["skip", "error"]
-Unknown = Literal["report", "error", "ignore"]
 #: ``columns=``: frame column -> merge tag (or ``"email"``), or None to leave the column out.
 ColumnMap = Mapping[Any, str | None]
 
@@ -106,9 +104,9 @@ class ValidationReport:
     unknown_columns: list[Any]
     column_map: dict[Any, str]
     fields: dict[str, str]
-    dedupe: str
-    nulls: str
-    unknown: str
+    dedupe: Dedupe
+    nulls: Nulls
+    unknown: Unknown
     n_rows: int
     n_failed_rows: int
     n_duplicates: int

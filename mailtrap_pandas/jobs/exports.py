@@ -34,6 +34,7 @@ from mailtrap_pandas.frames.dtypes import CONTACT_COLUMNS, DATA_TYPES
 from mailtrap_pandas.frames.kinds import Frame, check_frame
 from mailtrap_pandas.frames.reader import ExportFormatWarning, ExportParseError, parse_export_file
 from mailtrap_pandas.jobs.progress import Progress
+from mailtrap_pandas.modes import Status
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -175,7 +176,7 @@ def read_export(
     client: Client | None = ...,
     *,
     list_ids: Sequence[int] | None = ...,
-    status: Literal["subscribed", "unsubscribed"] | None = ...,
+    status: Status | None = ...,
     columns: Sequence[str] | None = ...,
     progress: bool = ...,
     timeout: float | None = ...,
@@ -186,7 +187,7 @@ def read_export(
     client: Client | None = ...,
     *,
     list_ids: Sequence[int] | None = ...,
-    status: Literal["subscribed", "unsubscribed"] | None = ...,
+    status: Status | None = ...,
     columns: Sequence[str] | None = ...,
     progress: bool = ...,
     timeout: float | None = ...,
@@ -197,7 +198,7 @@ def read_export(
     client: Client | None = ...,
     *,
     list_ids: Sequence[int] | None = ...,
-    status: Literal["subscribed", "unsubscribed"] | None = ...,
+    status: Status | None = ...,
     columns: Sequence[str] | None = ...,
     progress: bool = ...,
     timeout: float | None = ...,
@@ -207,7 +208,7 @@ def read_export(
     client: Client | None = None,
     *,
     list_ids: Sequence[int] | None = None,
-    status: Literal["subscribed", "unsubscribed"] | None = None,
+    status: Status | None = None,
     columns: Sequence[str] | None = None,
     progress: bool = True,
     timeout: float | None = None,

@@ -28,9 +28,9 @@ from mailtrap_pandas.errors import InputError, MailtrapError
 from mailtrap_pandas.frames.emails import email_key
 from mailtrap_pandas.frames.encode import list_ids_arg
 from mailtrap_pandas.frames.validate import check_frame
-from mailtrap_pandas.jobs.imports.planner import MODES, Mode
 from mailtrap_pandas.jobs.imports.seen import email_hashes
 from mailtrap_pandas.jobs.store import Journal, SyncStore, open_journal
+from mailtrap_pandas.modes import MODES, Dedupe, Mode, Nulls, Unknown
 from mailtrap_pandas.reprs import (
     BAD,
     GOOD,
@@ -229,7 +229,7 @@ class Plan:
     rows: pd.DataFrame
     changes: pd.DataFrame
     report: ValidationReport
-    mode: str
+    mode: Mode
     snapshot_fingerprint: str
     list_ids: list[int] | None
     exclude_list_ids: list[int] | None
@@ -482,9 +482,9 @@ def plan(
     list_ids: Sequence[int] | None = None,
     exclude_list_ids: Sequence[int] | None = None,
     columns: Mapping[Any, str | None] | None = None,
-    dedupe: Literal["last", "first", "error"] = "last",
-    nulls: Literal["skip", "error"] = "skip",
-    unknown: Literal["report", "error", "ignore"] = "report",
+    dedupe: Dedupe = "last",
+    nulls: Nulls = "skip",
+    unknown: Unknown = "report",
     progress: bool = True,
     snapshot: pd.DataFrame | None = None,
     truncate_time: bool = False,

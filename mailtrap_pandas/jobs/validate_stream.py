@@ -23,16 +23,14 @@ import pandas as pd
 from mailtrap_pandas.api.client import Client
 from mailtrap_pandas.frames.validate import (
     FAILURE_COLUMNS,
-    Dedupe,
-    Nulls,
     Reason,
-    Unknown,
     ValidationReport,
     validate,
 )
 from mailtrap_pandas.jobs.imports.seen import SeenEmails, email_hashes
 from mailtrap_pandas.jobs.sources import Source, open_source
 from mailtrap_pandas.jobs.validation import account_fields
+from mailtrap_pandas.modes import Dedupe, Nulls, Unknown
 
 __all__ = ["StreamedReport", "validate_stream"]
 
@@ -60,7 +58,7 @@ class StreamedReport(ValidationReport):
 class _Totals:
     """What :func:`validate_stream` adds up, frame after frame."""
 
-    dedupe: str
+    dedupe: Dedupe
     first: ValidationReport | None = None
     failures: list[pd.DataFrame] = field(default_factory=list)
     duplicates: list[pd.DataFrame] = field(default_factory=list)
@@ -252,9 +250,9 @@ class _Totals:
             unknown_hints=dict(first.unknown_hints) if first is not None else {},
             column_map=dict(first.column_map) if first is not None else {},
             fields=dict(first.fields) if first is not None else {},
-            dedupe=str(policies["dedupe"]),
-            nulls=str(policies["nulls"]),
-            unknown=str(policies["unknown"]),
+            dedupe=policies["dedupe"],
+            nulls=policies["nulls"],
+            unknown=policies["unknown"],
             n_rows=self.n_rows,
             n_failed_rows=self.n_failed,
             n_duplicates=self.n_duplicates,

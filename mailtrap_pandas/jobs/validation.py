@@ -9,7 +9,7 @@ field definitions. The two public functions here accept a client instead and ask
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -17,8 +17,9 @@ import pandas as pd
 from mailtrap_pandas.api.client import Client, ensure_client
 from mailtrap_pandas.frames import schema as _schema
 from mailtrap_pandas.frames import validate as _validate
-from mailtrap_pandas.frames.validate import Dedupe, Nulls, Unknown, ValidationReport
+from mailtrap_pandas.frames.validate import ValidationReport
 from mailtrap_pandas.jobs.sources import is_dask_frame
+from mailtrap_pandas.modes import Dedupe, Nulls, Unknown
 
 if TYPE_CHECKING:
     import pandera.pandas as pda
@@ -35,7 +36,7 @@ def build_schema(
     fields_or_client: Client | Sequence[Mapping[str, Any]],
     *,
     columns: Mapping[Any, str] | None = None,
-    unknown: Literal["report", "error", "ignore"] = "report",
+    unknown: Unknown = "report",
 ) -> pda.DataFrameSchema:
     """A pandera schema of the account's custom fields.
 

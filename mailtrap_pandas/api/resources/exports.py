@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from mailtrap_pandas.api.resources import Resource
 from mailtrap_pandas.api.resources.types import ContactExport
+from mailtrap_pandas.modes import Status
 
 
 def export_filters(
     list_ids: Iterable[int] | None = None,
-    status: Literal["subscribed", "unsubscribed"] | None = None,
+    status: Status | None = None,
 ) -> list[dict[str, Any]]:
     """Build the ``filters`` of an export request.
 

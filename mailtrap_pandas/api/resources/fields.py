@@ -6,8 +6,9 @@ from typing import cast
 
 from mailtrap_pandas.api.resources import Resource
 from mailtrap_pandas.api.resources.lists import taken
-from mailtrap_pandas.api.resources.types import ContactField, DataType
+from mailtrap_pandas.api.resources.types import ContactField
 from mailtrap_pandas.errors import InputError, ValidationError
+from mailtrap_pandas.modes import DataType
 
 
 class Fields(Resource):

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Literal, NotRequired, TypedDict
 
-DataType = Literal["text", "integer", "float", "boolean", "date"]
+from mailtrap_pandas.modes import DataType, Status
+
 FieldValue = str | int | float | bool | None
 
 
 class Contact(TypedDict):
     id: str
     email: str
-    status: Literal["subscribed", "unsubscribed"]
+    status: Status
     fields: dict[str, FieldValue]
     list_ids: list[int]
     created_at: int

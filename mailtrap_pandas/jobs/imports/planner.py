@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,11 +32,9 @@ from mailtrap_pandas.jobs.imports.outcomes import Outcomes
 from mailtrap_pandas.jobs.imports.seen import SeenEmails, email_hashes
 from mailtrap_pandas.jobs.imports.supersede import Superseded
 from mailtrap_pandas.jobs.progress import Progress
+from mailtrap_pandas.modes import Dedupe, Mode
 
-__all__ = ["MODES", "Mode", "Planner"]
-
-Mode = Literal["upsert", "update_only", "create_only"]
-MODES: tuple[Mode, ...] = ("upsert", "update_only", "create_only")
+__all__ = ["Planner"]
 
 
 @dataclass(eq=False)
@@ -48,7 +46,7 @@ class Planner:
     exclude_list_ids: Sequence[int] | None
     chunk_size: int
     validate_kw: dict[str, Any]
-    dedupe: str
+    dedupe: Dedupe
     stream: bool
     outcomes: Outcomes
     progress: Progress

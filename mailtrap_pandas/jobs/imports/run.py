@@ -26,7 +26,7 @@ from mailtrap_pandas.frames.encode import check_chunk_size, list_ids_arg
 from mailtrap_pandas.frames.validate import check_frame
 from mailtrap_pandas.jobs.exports import read_export
 from mailtrap_pandas.jobs.imports.outcomes import Outcomes
-from mailtrap_pandas.jobs.imports.planner import MODES, Mode, Planner
+from mailtrap_pandas.jobs.imports.planner import Planner
 from mailtrap_pandas.jobs.imports.result import ImportResult, assemble
 from mailtrap_pandas.jobs.imports.submit import Submitter
 from mailtrap_pandas.jobs.imports.supersede import Superseded, can_reread, last_rows
@@ -36,6 +36,7 @@ from mailtrap_pandas.jobs.sources import Source, open_source
 from mailtrap_pandas.jobs.store import Journal, open_journal
 from mailtrap_pandas.jobs.validation import account_fields
 from mailtrap_pandas.limits import MAX_CONTACTS_PER_IMPORT
+from mailtrap_pandas.modes import MODES, Dedupe, Mode, Nulls, Unknown
 
 __all__ = ["DEFAULT_JOURNAL", "ImportResult", "import_contacts", "to_import_payloads"]
 
@@ -55,7 +56,7 @@ def _prepare(
 def _latest(
     source: Source,
     stream: bool,
-    dedupe: str,
+    dedupe: Dedupe,
     specs: Sequence[Mapping[str, Any]],
     columns: Mapping[Any, str | None] | None,
     size: int,
@@ -92,9 +93,9 @@ def import_contacts(
     exclude_list_ids: Sequence[int] | None = None,
     columns: Mapping[Any, str | None] | None = None,
     chunk_size: int = MAX_CONTACTS_PER_IMPORT,
-    nulls: str = "skip",
-    dedupe: str = "last",
-    unknown: str = "report",
+    nulls: Nulls = "skip",
+    dedupe: Dedupe = "last",
+    unknown: Unknown = "report",
     journal: str | os.PathLike[str] | bool | Journal | None = DEFAULT_JOURNAL,
     progress: bool = True,
     wait: bool = True,
@@ -286,9 +287,9 @@ def to_import_payloads(
     list_ids: Sequence[int] | None = None,
     exclude_list_ids: Sequence[int] | None = None,
     columns: Mapping[Any, str | None] | None = None,
-    nulls: str = "skip",
-    dedupe: str = "last",
-    unknown: str = "report",
+    nulls: Nulls = "skip",
+    dedupe: Dedupe = "last",
+    unknown: Unknown = "report",
     fields: Sequence[Mapping[str, Any]] | None = None,
     truncate_time: bool = False,
     dayfirst: bool | None = None,

@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,7 @@ from mailtrap_pandas.jobs.sync.planner import SyncPlanner
 from mailtrap_pandas.jobs.sync.result import SyncResult
 from mailtrap_pandas.jobs.sync.state import SyncState
 from mailtrap_pandas.limits import MAX_CONTACTS_PER_IMPORT
+from mailtrap_pandas.modes import Missing, Reconcile
 
 __all__ = ["RECONCILE", "SyncResult", "sync"]
 
@@ -58,7 +59,7 @@ MISSING = ("keep", "remove_from_lists")
 _DAY = 86_400.0
 
 
-def _choose(reconcile: str, store: SyncStore, after_days: float, now: float) -> bool:
+def _choose(reconcile: Reconcile, store: SyncStore, after_days: float, now: float) -> bool:
     if reconcile != "auto":
         return reconcile == "always"
     last = store.reconciled_at
@@ -72,10 +73,10 @@ def sync(
     list_ids: Sequence[int] | None = None,
     exclude_list_ids: Sequence[int] | None = None,
     columns: Mapping[Any, str | None] | None = None,
-    reconcile: Literal["auto", "always", "never"] = "auto",
+    reconcile: Reconcile = "auto",
     journal: str | os.PathLike[str] | bool | Journal | None = None,
     progress: bool | None = None,
-    missing: Literal["keep", "remove_from_lists"] = "keep",
+    missing: Missing = "keep",
     max_remove_fraction: float = 0.5,
     reconcile_after_days: float = 7.0,
     chunk_size: int = MAX_CONTACTS_PER_IMPORT,
