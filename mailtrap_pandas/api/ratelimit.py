@@ -152,7 +152,8 @@ class SharedSlots:
                 ids = []
                 for key, _ in windows:
                     cursor = db.execute("INSERT INTO slots (key, t) VALUES (?, ?)", (key, now))
-                    ids.append(int(cursor.lastrowid or 0))
+                    assert cursor.lastrowid is not None  # an INSERT always sets it
+                    ids.append(cursor.lastrowid)
                 db.execute("COMMIT")
                 return 0.0, ids
             except BaseException:
@@ -319,6 +320,7 @@ class RateBudget:
 
         Used by progress bars to give an ETA that knows the pacing.
         """
-        if n_requests <= 0 or not self.windows:
+        if not self.windows:
             return 0.0
-        return max(max(0, (n_requests - w.limit)) / w.limit * w.period for w in self.windows)
+        # n_requests <= 0 needs no test of its own: no window (limit >= 1) is then exceeded.
+        return max(max(0, n_requests - w.limit) / w.limit * w.period for w in self.windows)

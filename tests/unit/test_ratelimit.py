@@ -1,11 +1,18 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from mailtrap_pandas.api.ratelimit import DEFAULT_LIMITS, RateBudget, Window, parse_rate_limit
+from mailtrap_pandas.api.ratelimit import (
+    DEFAULT_LIMITS,
+    RateBudget,
+    SharedSlots,
+    Window,
+    parse_rate_limit,
+)
 
 
 class FakeClock:
@@ -287,3 +294,78 @@ def test_eta_is_the_slowest_window() -> None:
     assert b.seconds_for(10) == 0.0
     assert b.seconds_for(30) == pytest.approx(2.0)
     assert b.seconds_for(300) == pytest.approx(120.0)
+
+
+def test_settle_re_stamps_every_window_of_a_request_in_the_file(tmp_path: Path) -> None:
+    slots = SharedSlots(tmp_path / "r.sqlite")
+    windows = [("account", Window(1, 10.0)), ("token", Window(1, 10.0))]
+    wait, ids = slots.take(windows, 100.0)
+    assert wait == 0.0 and len(ids) == 2
+    slots.settle(ids, 105.0)
+    for key, window in windows:  # both slots now count from 105: they leave at 115
+        assert slots.take([(key, window)], 112.0) == (3.0, [])
+    assert slots.take(windows, 115.0)[0] == 0.0
+
+
+def test_the_rate_file_is_the_given_file_in_wal_mode_with_a_minute_for_locks(
+    tmp_path: Path,
+) -> None:
+    slots = SharedSlots(tmp_path / "r.sqlite")
+    assert (tmp_path / "r.sqlite").exists()
+    assert slots._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    # Many processes queue on the file's lock: SQLite's default 5 s would fail them at once.
+    assert slots._db.execute("PRAGMA busy_timeout").fetchone()[0] == 60_000
+
+
+def test_a_rate_file_budget_is_usable_from_other_threads(tmp_path: Path) -> None:
+    b = RateBudget([Window(100, 60.0)], base_url="u-file-threads", shared_file=tmp_path / "r")
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            b.settle(b.reserve()[0])
+        except BaseException as exc:  # reported below, with the thread's own error
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and b.requests == 3
+
+
+def test_a_rate_file_budget_never_sleeps_a_zero_pause(tmp_path: Path) -> None:
+    clock = FakeClock()
+
+    def sleep(seconds: float) -> None:
+        assert seconds > 0, "slept 0 s: with this clock, that would loop for ever"
+        clock.sleep(seconds)
+
+    b = RateBudget(
+        [Window(100, 60.0)],
+        base_url="u-file-zero",
+        clock=clock,
+        sleep=sleep,
+        shared_file=tmp_path / "r",
+    )
+    b.penalize(0.0)
+    assert b.acquire() == 0.0 and clock.slept == []
+
+
+def test_a_second_429_during_the_pause_adds_to_the_wait(tmp_path: Path) -> None:
+    second: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        time.sleep(seconds)
+        if not second:  # another request of this client met a 429 meanwhile
+            second.append(seconds)
+            b.penalize(0.2)
+
+    b = RateBudget(
+        [Window(100, 60.0)], base_url="u-file-twice", sleep=sleep, shared_file=tmp_path / "r"
+    )
+    b.penalize(0.2)
+    waited = b.acquire()
+    assert waited > 0.3  # both pauses, one after the other
+    assert b.waited == waited
