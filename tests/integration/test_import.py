@@ -184,6 +184,10 @@ def test_slow_jobs_wait_false_then_resume(emu: Any, tmp_path: Path) -> None:
     assert again.created == 3000 and again.ok
     assert again.jobs["from_journal"].all() and not done.jobs["from_journal"].any()
     assert "3 jobs of an earlier run found in the journal" in again._repr_html_()
+    # print(result) says so too: the counts are the earlier run's, and how to send again.
+    assert "3 jobs of an earlier run found in the journal and not sent again" in repr(again)
+    assert "journal=False (CLI --no-journal)" in repr(again)
+    assert "journal" not in repr(done)
 
 
 def test_pacing_never_draws_a_429() -> None:

@@ -295,8 +295,20 @@ class ImportResult:
             f"<ImportResult {'ok' if self.ok else 'with problems'}: {self._summary()}>",
             summary_text(self.summary(), "rejected by column and reason (result.summary())"),
             not_sent_text(self.not_sent),
+            self._resumed_text(),
         ]
         return "\n".join(p for p in parts if p)
+
+    def _resumed_text(self) -> str:
+        """A line when jobs came from the journal: nothing sent, the counts are an earlier run's."""
+        resumed = int(self.jobs["from_journal"].sum()) if "from_journal" in self.jobs else 0
+        if not resumed:
+            return ""
+        return (
+            f"{plural(resumed, 'job')} of an earlier run found in the journal and not sent again "
+            "(its counts are that run's); to send the same rows again on purpose, pass "
+            "journal=False (CLI --no-journal)"
+        )
 
     def _repr_html_(self) -> str:
         imported = len(self.imported_index)
@@ -381,14 +393,8 @@ class ImportResult:
                     what="jobs",
                 ),
             ]
-        resumed = int(self.jobs["from_journal"].sum()) if "from_journal" in self.jobs else 0
-        if resumed:
-            parts.append(
-                note(
-                    f"{plural(resumed, 'job')} of an earlier run found in the journal and "
-                    "not sent again"
-                )
-            )
+        if resumed := self._resumed_text():
+            parts.append(note(resumed))
         return "<div>" + "\n".join(parts) + "</div>"
 
 
