@@ -83,7 +83,12 @@ def _from_strings(arr: pa.Array, data_type: str, opts: DateOptions) -> Coerced:
     present = pa.array(~missing)
     if data_type == "text":
         # Text keeps its spaces: only blanks and the missing tokens are not text.
-        too_long = as_mask(pc.greater(pc.utf8_length(raw), MAX_TEXT_LENGTH)) & ~missing
+        # Only a value of more than 255 bytes can have more than 255 characters.
+        too_long = as_mask(pc.greater(pc.binary_length(raw), MAX_TEXT_LENGTH)) & ~missing
+        if too_long.any():
+            pos = np.flatnonzero(too_long)
+            chars = pc.utf8_length(raw.take(pa.array(pos)))
+            too_long[pos] = as_mask(pc.greater(chars, MAX_TEXT_LENGTH))
         values = null_where(raw, missing | too_long)
         msg = f"longer than {MAX_TEXT_LENGTH} characters"
         return Coerced(values, missing, _problem(too_long, Reason.TEXT_TOO_LONG, msg))

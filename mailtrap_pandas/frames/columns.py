@@ -78,12 +78,19 @@ def as_strings(arr: pa.Array) -> pa.Array:
     return arr if pa.types.is_string(arr.type) else pc.cast(arr, pa.string())
 
 
+#: No value longer than this (bytes) can be a missing token: 4 characters of up to 4 bytes.
+_TOKEN_BYTES = 4 * max(len(t) for t in MISSING_TOKENS)
+
+
 def missing_strings(trimmed: pa.Array) -> Mask:
     """Which trimmed strings are null or one of :data:`MISSING_TOKENS`."""
-    lowered = pc.utf8_lower(trimmed)
-    return as_mask(pc.is_null(trimmed)) | as_mask(
-        pc.is_in(lowered, value_set=pa.array(MISSING_TOKENS))
-    )
+    missing = as_mask(pc.is_null(trimmed))
+    # Only short values can be a token: lower-case and look up those alone.
+    short = np.flatnonzero(as_mask(pc.less_equal(pc.binary_length(trimmed), _TOKEN_BYTES)))
+    if len(short):
+        lowered = pc.utf8_lower(trimmed.take(pa.array(short)))
+        missing[short] |= as_mask(pc.is_in(lowered, value_set=pa.array(MISSING_TOKENS)))
+    return missing
 
 
 def to_arrow(values: pd.Series) -> pa.Array | None:

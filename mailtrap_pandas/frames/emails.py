@@ -67,8 +67,14 @@ def _email_syntax(trimmed: pa.Array) -> Mask:
         pos = np.flatnonzero(retry)
         sub = pc.filter(trimmed, pa.array(retry))
         ok[pos] = as_mask(pc.match_substring_regex(sub, _EMAIL_RE2))
-    ok &= as_mask(pc.match_substring_regex(trimmed, r"^[^@]{1,64}@"))
-    ok &= as_mask(pc.less_equal(pc.utf8_length(trimmed), _MAX_EMAIL_LENGTH))
+    # The length limits (64 before the "@", 254 in all) can only fail an address longer
+    # than 64 bytes: check those alone.
+    long = np.flatnonzero(ok & as_mask(pc.greater(pc.binary_length(trimmed), 64)))
+    if len(long):
+        sub = trimmed.take(pa.array(long))
+        ok[long] = as_mask(pc.match_substring_regex(sub, r"^[^@]{1,64}@")) & as_mask(
+            pc.less_equal(pc.utf8_length(sub), _MAX_EMAIL_LENGTH)
+        )
     return ok
 
 
@@ -100,17 +106,22 @@ def normalize_emails(values: pd.Series) -> Emails:
     missing = missing_strings(trimmed) & ~wrong
     syntax = _email_syntax(trimmed)
     invalid = ~missing & ~syntax
-    # Split at the (single, checked) "@" and lower-case the domain only.
-    halves = pc.split_pattern(trimmed, "@", max_splits=1)
-    local = pc.list_element(
-        pc.if_else(pa.array(syntax), halves, pa.scalar(["", ""], halves.type)), 0
-    )
-    domain = pc.list_element(
-        pc.if_else(pa.array(syntax), halves, pa.scalar(["", ""], halves.type)), 1
-    )
-    normalized = pc.binary_join_element_wise(local, pc.utf8_lower(domain), "@")
-    normalized = null_where(normalized, ~syntax)
-    return Emails(normalized, pc.utf8_lower(normalized), missing, invalid)
+    # The key is the whole address lower-cased (per character, so lower-casing the
+    # domain first changes nothing); ASCII, the common case, lower-cases 30x faster.
+    ascii_only = pc.all(pc.string_is_ascii(trimmed)).as_py() is not False
+    lowered = pc.ascii_lower(trimmed) if ascii_only else pc.utf8_lower(trimmed)
+    # Most addresses are lower case already: only the others are split at the (single,
+    # checked) "@" to lower-case the domain alone.
+    mixed = np.flatnonzero(syntax & ~as_mask(pc.equal(trimmed, lowered)))
+    normalized = trimmed
+    if len(mixed):
+        halves = pc.split_pattern(trimmed.take(pa.array(mixed)), "@", max_splits=1)
+        local, domain = pc.list_element(halves, 0), pc.list_element(halves, 1)
+        fixed = pc.binary_join_element_wise(local, pc.utf8_lower(domain), "@")
+        mask = np.zeros(len(trimmed), bool)
+        mask[mixed] = True
+        normalized = pc.replace_with_mask(trimmed, pa.array(mask), fixed)
+    return Emails(null_where(normalized, ~syntax), null_where(lowered, ~syntax), missing, invalid)
 
 
 def email_key(emails: pd.Series | pd.Index) -> pd.Series:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import difflib
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -391,7 +392,10 @@ def _objects(items: list[Any]) -> npt.NDArray[Any]:
 
 
 def _failures_frame(
-    df: pd.DataFrame, found: _Found, shown_emails: npt.NDArray[Any], extra: list[dict[str, Any]]
+    df: pd.DataFrame,
+    found: _Found,
+    shown_emails: Callable[[npt.NDArray[np.intp]], npt.NDArray[Any]],
+    extra: list[dict[str, Any]],
 ) -> pd.DataFrame:
     pos_parts, col_parts, reason_parts, msg_parts, value_parts = [], [], [], [], []
     for column, p in found.items:
@@ -409,7 +413,7 @@ def _failures_frame(
         rows = pd.DataFrame(
             {
                 "row": _labels(df.index, pos),
-                "email": shown_emails[pos],
+                "email": shown_emails(pos),
                 "column": np.concatenate(col_parts)[order],
                 "value": np.concatenate(value_parts)[order],
                 "reason": np.concatenate(reason_parts)[order],
@@ -429,15 +433,19 @@ def _failures_frame(
     return rows.reset_index(drop=True)
 
 
-def _shown_emails(raw: pd.Series, emails: Emails) -> npt.NDArray[Any]:
-    """The ``email`` shown in failures: normalized when valid, else the text as given."""
-    shown = emails.normalized.to_numpy(zero_copy_only=False).astype(object)
-    bad = np.flatnonzero(emails.invalid)
+def _shown_emails(raw: pd.Series, emails: Emails, pos: npt.NDArray[np.intp]) -> npt.NDArray[Any]:
+    """The ``email`` shown in failures at row positions ``pos``: normalized when valid,
+    else the text as given. Only those rows become Python strings (not every row).
+    """
+    pos = np.asarray(pos, dtype=np.intp)
+    taken = emails.normalized.take(pa.array(pos, pa.int64()))
+    shown = np.asarray(taken.to_numpy(zero_copy_only=False), dtype=object)
+    bad = np.flatnonzero(emails.invalid[pos])
     if len(bad):
-        given = raw.iloc[bad].to_numpy(dtype=object)
+        given = raw.iloc[pos[bad]].to_numpy(dtype=object)
         shown[bad] = [v.strip() if isinstance(v, str) else v for v in given]
-    shown[emails.missing] = None
-    return np.asarray(shown, dtype=object)
+    shown[emails.missing[pos]] = None
+    return shown
 
 
 @dataclass
@@ -462,7 +470,12 @@ def _dedupe(key: pa.Array, failed: npt.NDArray[np.bool_], keep: str) -> _Dedupe:
     candidates = with_email[~failed[with_email]] if keep == "error" else with_email
     if len(candidates) == 0:
         return _Dedupe(empty, empty, empty)
-    encoded = pc.dictionary_encode(key.take(pa.array(candidates)))
+    taken = key if len(candidates) == len(key) else key.take(pa.array(candidates))
+    if len(pc.unique(taken)) == len(taken):
+        # No email repeats (the common case): unique() costs about half of the
+        # dictionary_encode() below, and nothing else is needed.
+        return _Dedupe(empty, empty, empty)
+    encoded = pc.dictionary_encode(taken)
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp)
     counts = np.bincount(codes, minlength=len(encoded.dictionary))
     repeated = counts[codes] > 1
@@ -487,8 +500,13 @@ def _valid_frame(
     fields: dict[str, str],
 ) -> pd.DataFrame:
     positions = np.flatnonzero(keep)
+    if len(positions) == len(df):  # every row is valid (the common case): no copies
+        data: dict[str, Any] = {"email": to_pandas(emails.normalized, "text")}
+        for tag, result in coerced.items():
+            data[tag] = to_pandas(result.values, fields[tag])
+        return pd.DataFrame(data, index=df.index)
     take = pa.array(positions)
-    data: dict[str, Any] = {"email": to_pandas(emails.normalized.take(take), "text")}
+    data = {"email": to_pandas(emails.normalized.take(take), "text")}
     for tag, result in coerced.items():
         data[tag] = to_pandas(result.values.take(take), fields[tag])
     return pd.DataFrame(data, index=df.index.take(positions))
@@ -611,7 +629,7 @@ def validate(
         failed |= mask
     keep = ~failed
     keep[dd.dropped] = False
-    shown = _shown_emails(df[email_col], emails)
+    shown = partial(_shown_emails, df[email_col], emails)
     extra = []
     if unknown == "error":
         extra = [
@@ -629,7 +647,7 @@ def validate(
     duplicates = pd.DataFrame(
         {
             "row": _labels(df.index, dup_pos),
-            "email": shown[dup_pos],
+            "email": shown(dup_pos),
             "kept_row": _labels(df.index, dd.winners)
             if dedupe != "error"
             else np.full(len(dup_pos), None, object),
