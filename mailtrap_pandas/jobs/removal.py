@@ -39,6 +39,7 @@ from mailtrap_pandas.jobs.progress import Progress
 from mailtrap_pandas.jobs.removal_result import RemovalResult, outcome_frame
 from mailtrap_pandas.jobs.sources import Source, open_source
 from mailtrap_pandas.jobs.store import Journal, RemovalLedger, open_journal
+from mailtrap_pandas.modes import Status
 
 __all__ = ["RemovalLimitError", "RemovalResult", "delete_contacts", "resubscribe", "unsubscribe"]
 
@@ -50,8 +51,29 @@ Category = Literal["done", "not_found", "failed", "uncertain", "planned"]
 DEFAULT_MAX_DELETE = 1000
 _BATCH_ROWS = 50_000
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_PAST = {"delete": "deleted", "unsubscribe": "unsubscribed", "resubscribe": "resubscribed"}
-_WANTED_STATUS = {"unsubscribe": "unsubscribed", "resubscribe": "subscribed"}
+
+
+@dataclass(frozen=True)
+class _Action:
+    """What one verb does to one contact: the request, the status after it, the words."""
+
+    past: str  # "deleted", for messages
+    status: Status | None  # the contact's status afterwards; None: the contact is gone
+
+    def send(self, client: Client, ident: str) -> None:
+        """The one request for the contact ``ident`` (a UUID, or an email for delete)."""
+        if self.status is None:
+            client.contacts.delete(ident)
+        else:
+            client.contacts.set_unsubscribed(ident, self.status == "unsubscribed")
+
+
+#: Every verb's action, so the run below never branches on the verb's name to act.
+_ACTIONS: dict[Verb, _Action] = {
+    "delete": _Action("deleted", None),
+    "unsubscribe": _Action("unsubscribed", "unsubscribed"),
+    "resubscribe": _Action("resubscribed", "subscribed"),
+}
 
 
 class RemovalLimitError(InputError):
@@ -107,6 +129,11 @@ class Removal:
     rows: list[_Row] = field(default_factory=list)
     by_id: bool = False
     _firsts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def action(self) -> _Action:
+        """What this run's verb does to each contact."""
+        return _ACTIONS[self.verb]
 
     # -- collect: read the source once, keeping only labels, emails and ids ---------------
 
@@ -201,7 +228,7 @@ class Removal:
             if settled is not None:
                 row.outcome = (settled, "earlier_run", "settled by an earlier run of the same job")
         todo = [row for row in targets if row.outcome is None]
-        if self.verb != "delete" and not self.by_id and todo and not self.dry_run:
+        if self.action.status is not None and not self.by_id and todo and not self.dry_run:
             todo = self._resolve_ids(todo)
         result = RemovalResult(self.verb, rows=len(self.rows), dry_run=self.dry_run)
         result.eta_seconds = self.client.budget.seconds_for(len(todo))
@@ -212,7 +239,7 @@ class Removal:
                 bar.announce(self._eta_text(len(todo), result.eta_seconds))
             for done, row in enumerate(todo):
                 if self.dry_run:
-                    row.outcome = ("planned", "", f"would be {_PAST[self.verb]}")
+                    row.outcome = ("planned", "", f"would be {self.action.past}")
                 else:
                     key = digests[str(row.key)]
                     row.outcome = self._send(row, ledger, job, key, before.get(key) == "sending")
@@ -258,7 +285,7 @@ class Removal:
                 row.outcome = ("not_found", "not_found", "no contact with this email")
                 continue
             row.id = str(found[0])
-            if found[1] == _WANTED_STATUS[self.verb]:
+            if found[1] == self.action.status:
                 row.outcome = ("done", "unchanged", f"already {found[1]}")
                 continue
             left.append(row)
@@ -270,12 +297,9 @@ class Removal:
         """One request under the ledger; ``earlier``: a past run may have sent it already."""
         ident = str(row.id if row.id is not None else row.email)
         ledger.mark(job, key, "sending")
-        past = _PAST[self.verb]
+        past = self.action.past
         try:
-            if self.verb == "delete":
-                self.client.contacts.delete(ident)
-            else:
-                self.client.contacts.set_unsubscribed(ident, self.verb == "unsubscribe")
+            self.action.send(self.client, ident)
         except NotFoundError as exc:
             if self.verb == "delete" and (earlier or exc.earlier_attempt_sent):
                 ledger.mark(job, key, "done")
@@ -338,7 +362,6 @@ def _remove(
     verb: Verb,
     source: Source,
     client: Client | None,
-    *,
     email: str | None,
     dry_run: bool,
     max_delete: int,
@@ -428,16 +451,7 @@ def delete_contacts(
     >>> result.done["email"].tolist(), result.not_found["email"].tolist()
     (['ANN@example.com'], ['nobody@example.com'])
     """
-    return _remove(
-        "delete",
-        source,
-        client,
-        email=email,
-        dry_run=dry_run,
-        max_delete=max_delete,
-        journal=journal,
-        progress=progress,
-    )
+    return _remove("delete", source, client, email, dry_run, max_delete, journal, progress)
 
 
 def unsubscribe(
@@ -470,16 +484,7 @@ def unsubscribe(
     InputError
         The email (or id) column is missing.
     """
-    return _remove(
-        "unsubscribe",
-        source,
-        client,
-        email=email,
-        dry_run=dry_run,
-        max_delete=max_delete,
-        journal=journal,
-        progress=progress,
-    )
+    return _remove("unsubscribe", source, client, email, dry_run, max_delete, journal, progress)
 
 
 def resubscribe(
@@ -508,13 +513,4 @@ def resubscribe(
     InputError
         The email (or id) column is missing.
     """
-    return _remove(
-        "resubscribe",
-        source,
-        client,
-        email=email,
-        dry_run=dry_run,
-        max_delete=max_delete,
-        journal=journal,
-        progress=progress,
-    )
+    return _remove("resubscribe", source, client, email, dry_run, max_delete, journal, progress)

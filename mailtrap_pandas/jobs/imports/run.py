@@ -68,6 +68,46 @@ def _latest(
     return Superseded(last_rows(frames, specs, columns))
 
 
+def _planner(
+    source: Source,
+    specs: Sequence[Mapping[str, Any]],
+    size: int,
+    stream: bool,
+    *,
+    list_ids: Sequence[int] | None,
+    exclude_list_ids: Sequence[int] | None,
+    policies: dict[str, Any],
+    outcomes: Outcomes,
+    progress: Progress,
+    mode: Mode = "upsert",
+    existing: set[str] | None = None,
+    dry_run: bool = False,
+) -> Planner:
+    """The one Planner of an import, or of a dry run (:func:`to_import_payloads`).
+
+    ``policies`` are :func:`~mailtrap_pandas.frames.validate.validate`'s keyword arguments.
+    """
+    dedupe: Dedupe = policies["dedupe"]
+    latest = _latest(source, stream, dedupe, specs, policies["columns"], size)
+    if dry_run and dedupe == "last" and latest is None:
+        # A dry run can't wait on jobs: "last" needs a source it can read ahead.
+        dedupe = "first"
+    return Planner(
+        specs=specs,
+        list_ids=list_ids,
+        exclude_list_ids=exclude_list_ids,
+        chunk_size=size,
+        validate_kw=policies,
+        dedupe=dedupe,
+        stream=stream,
+        outcomes=outcomes,
+        progress=progress,
+        mode=mode,
+        existing=existing,
+        latest=latest,
+    )
+
+
 def _check_lists(
     client: Client, list_ids: Sequence[int] | None, exclude_list_ids: Sequence[int] | None
 ) -> None:
@@ -199,27 +239,27 @@ def import_contacts(
         existing = set(email_key(read_export(client, progress=progress)["email"]).dropna())
     bar = Progress(progress, total, client.budget)
     outcomes = Outcomes()
-    planner = Planner(
-        specs=specs,
+    policies = {
+        "columns": columns,
+        "nulls": nulls,
+        "dedupe": dedupe,
+        "unknown": unknown,
+        "truncate_time": truncate_time,
+        "dayfirst": dayfirst,
+        "date_format": date_format,
+    }
+    planner = _planner(
+        source,
+        specs,
+        size,
+        stream,
         list_ids=list_ids,
         exclude_list_ids=exclude_list_ids,
-        chunk_size=size,
-        validate_kw={
-            "columns": columns,
-            "nulls": nulls,
-            "dedupe": dedupe,
-            "unknown": unknown,
-            "truncate_time": truncate_time,
-            "dayfirst": dayfirst,
-            "date_format": date_format,
-        },
-        dedupe=dedupe,
-        stream=stream,
+        policies=policies,
         outcomes=outcomes,
         progress=bar,
         mode=mode,
         existing=existing,
-        latest=_latest(source, stream, dedupe, specs, columns, size),
     )
     sub = Submitter(
         client=client,
@@ -318,27 +358,26 @@ def to_import_payloads(
     else:
         _, specs, size = _prepare(client, fields, chunk_size)
     frames, _, stream = open_source(df, size)
-    latest = _latest(df, stream, dedupe, specs, columns, size)
-    planner = Planner(
-        specs=specs,
+    policies = {
+        "columns": columns,
+        "nulls": nulls,
+        "dedupe": dedupe,
+        "unknown": unknown,
+        "truncate_time": truncate_time,
+        "dayfirst": dayfirst,
+        "date_format": date_format,
+    }
+    planner = _planner(
+        df,
+        specs,
+        size,
+        stream,
         list_ids=list_ids,
         exclude_list_ids=exclude_list_ids,
-        chunk_size=size,
-        validate_kw={
-            "columns": columns,
-            "nulls": nulls,
-            "dedupe": dedupe,
-            "unknown": unknown,
-            "truncate_time": truncate_time,
-            "dayfirst": dayfirst,
-            "date_format": date_format,
-        },
-        # A dry run can't wait on jobs: "last" needs a source it can read ahead.
-        dedupe=dedupe if dedupe != "last" or latest is not None else "first",
-        stream=stream,
-        latest=latest,
+        policies=policies,
         outcomes=Outcomes(),
         progress=Progress(False, None),
+        dry_run=True,
     )
     for frame in frames:
         for chunk, _valid in planner.plan(frame):
