@@ -59,7 +59,17 @@ def null_where(arr: pa.Array, mask: Mask) -> pa.Array:
     """``arr`` with nulls where ``mask`` is True."""
     if not mask.any():
         return arr
-    return pc.if_else(pa.array(mask), pa.nulls(len(arr), arr.type), arr)
+    t = arr.type
+    flat = pa.types.is_string(t) or pa.types.is_primitive(t)
+    if arr.offset or not flat:
+        return pc.if_else(pa.array(mask), pa.nulls(len(arr), t), arr)
+    # A new validity bitmap over the same value buffers (no copy of the values, which an
+    # if_else makes: ~25 ms per 1,000,000 strings); the values under a null are unused.
+    keep = ~np.asarray(mask, dtype=bool)
+    if arr.null_count:
+        keep &= as_mask(pc.is_valid(arr))
+    validity = pa.py_buffer(np.packbits(keep, bitorder="little"))
+    return pa.Array.from_buffers(t, len(arr), [validity, *arr.buffers()[1:]])
 
 
 def column_key(name: object) -> str:
