@@ -166,22 +166,28 @@ def _escaped(arr: pa.Array) -> pa.Array:
     special = _SPECIAL[raw]  # one lookup per byte
     if not special.any():
         return arr
-    at = np.flatnonzero(special)
-    rows = np.unique(np.searchsorted(offsets, at + offsets[0], side="right") - 1)
-    fixed = pc.replace_substring(arr.take(pa.array(rows)), "\\", "\\\\")
-    fixed = pc.replace_substring(fixed, '"', '\\"')
-    odd = np.unique(np.searchsorted(offsets, at[raw[at] < 0x20] + offsets[0], side="right") - 1)
-    if len(odd):
+    found = raw[special]
+    out = arr
+    # Replacing in every value costs less than picking out the values that need it.
+    if (found == 0x5C).any():
+        out = pc.replace_substring(out, "\\", "\\\\")
+    if (found == 0x22).any():
+        out = pc.replace_substring(out, '"', '\\"')
+    if (found < 0x20).any():
         # Control characters (\n, \u0000...): orjson escapes exactly as JSON requires,
         # and only these rare values pay for a Python call.
+        at = np.flatnonzero(special)
+        at = at[raw[at] < 0x20] + offsets[0]
+        odd = np.unique(np.searchsorted(offsets, at, side="right") - 1)
         values = arr.take(pa.array(odd)).to_pylist()
-        exact = pa.array([orjson.dumps(v)[1:-1].decode() for v in values], pa.string())
-        mask = np.zeros(len(rows), dtype=bool)
-        mask[np.searchsorted(rows, odd)] = True
-        fixed = pc.replace_with_mask(fixed, pa.array(mask), exact)
-    mask = np.zeros(len(arr), dtype=bool)
-    mask[rows] = True
-    return pc.replace_with_mask(arr, pa.array(mask), fixed)
+        # A null may keep bytes under it (columns.null_where): it stays null.
+        exact = pa.array(
+            [None if v is None else orjson.dumps(v)[1:-1].decode() for v in values], pa.string()
+        )
+        mask = np.zeros(len(arr), dtype=bool)
+        mask[odd] = True
+        out = pc.replace_with_mask(out, pa.array(mask), exact)
+    return out
 
 
 def _typed(series: pd.Series, data_type: str, tag: str) -> pa.Array:

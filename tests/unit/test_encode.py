@@ -323,3 +323,19 @@ def test_chunk_repr_and_rows() -> None:
     assert repr(chunk) == (
         f"Chunk(number=0, rows=2, bytes={len(chunk.body)}, sha256={chunk.sha256[:12]}...)"
     )
+
+
+def test_a_value_validation_blanked_stays_missing_whatever_its_bytes() -> None:
+    # Validation nulls a blank or a "nan" without copying the strings: the bytes stay
+    # under the null. A control character there must not bring the value back.
+    from mailtrap_pandas.frames.validate import validate
+
+    df = pd.DataFrame({"email": ["a@x.io", "b@x.io", "c@x.io"], "name": ["\n", ' "q\\\t', "nan"]})
+    spec = [{"name": "Name", "data_type": "text", "merge_tag": "name"}]
+    report = validate(df, fields=spec)
+    (chunk,) = encode_chunks(report.valid, report.fields)
+    assert decode(chunk.body) == [
+        {"email": "a@x.io"},
+        {"email": "b@x.io", "fields": {"name": ' "q\\\t'}},
+        {"email": "c@x.io"},
+    ]
