@@ -36,16 +36,10 @@ from mailtrap_pandas.frames.reasons import REASON_DTYPE
 from mailtrap_pandas.frames.validate import Reason, ValidationReport
 from mailtrap_pandas.jobs.events import EventsResult, send_events
 from mailtrap_pandas.jobs.exports import ExportTimeoutError, read_export, read_export_file
-from mailtrap_pandas.jobs.hygiene import (
-    Plan,
-    StalePlanError,
-    SyncPlan,
-    TooManyRemovalsError,
-    plan,
-    sync_list,
-)
 from mailtrap_pandas.jobs.imports.result import ImportResult
 from mailtrap_pandas.jobs.imports.run import import_contacts, to_import_payloads
+from mailtrap_pandas.jobs.list_sync import SyncPlan, TooManyRemovalsError, sync_list
+from mailtrap_pandas.jobs.plans import Plan, plan
 from mailtrap_pandas.jobs.removal import (
     RemovalLimitError,
     RemovalResult,
@@ -53,6 +47,7 @@ from mailtrap_pandas.jobs.removal import (
     resubscribe,
     unsubscribe,
 )
+from mailtrap_pandas.jobs.snapshot import StalePlanError
 from mailtrap_pandas.jobs.sync.result import SyncResult
 from mailtrap_pandas.jobs.sync.run import sync
 from mailtrap_pandas.jobs.validation import build_schema, validate

@@ -18,8 +18,9 @@ if TYPE_CHECKING:
     from mailtrap_pandas.api.client import Client
     from mailtrap_pandas.frames.validate import ValidationReport
     from mailtrap_pandas.jobs.events import EventsResult
-    from mailtrap_pandas.jobs.hygiene import Plan, SyncPlan
     from mailtrap_pandas.jobs.imports.run import ImportResult
+    from mailtrap_pandas.jobs.list_sync import SyncPlan
+    from mailtrap_pandas.jobs.plans import Plan
     from mailtrap_pandas.jobs.removal import RemovalResult
     from mailtrap_pandas.jobs.sync.result import SyncResult
 
@@ -70,13 +71,13 @@ class MailtrapAccessor:
 
     def plan(self, client: Client | None = None, **kwargs: Any) -> Plan:
         """Diff the frame against one export of the account; see :func:`plan`."""
-        from mailtrap_pandas.jobs.hygiene import plan
+        from mailtrap_pandas.jobs.plans import plan
 
         return plan(self._df, client, **kwargs)
 
     def sync_list(self, list_id: int, client: Client | None = None, **kwargs: Any) -> SyncPlan:
         """Make a list's membership match the frame; see :func:`sync_list`."""
-        from mailtrap_pandas.jobs.hygiene import sync_list
+        from mailtrap_pandas.jobs.list_sync import sync_list
 
         return sync_list(self._df, list_id, client, **kwargs)
 
@@ -108,8 +109,9 @@ def _borrow_help() -> None:
     import inspect
 
     from mailtrap_pandas.jobs.events import send_events
-    from mailtrap_pandas.jobs.hygiene import plan, sync_list
     from mailtrap_pandas.jobs.imports.run import import_contacts, to_import_payloads
+    from mailtrap_pandas.jobs.list_sync import sync_list
+    from mailtrap_pandas.jobs.plans import plan
     from mailtrap_pandas.jobs.removal import delete_contacts, resubscribe, unsubscribe
     from mailtrap_pandas.jobs.sync.run import sync
     from mailtrap_pandas.jobs.validation import build_schema, validate

@@ -14,8 +14,8 @@ The tree::
     │   └── ServerError             5xx
     └── InputError              the caller's frame or arguments cannot be used
 
-Defined beside the code that raises them: ``StalePlanError`` and
-``TooManyRemovalsError`` (an ``InputError``; hygiene),
+Defined beside the code that raises them: ``StalePlanError`` (snapshot),
+``TooManyRemovalsError`` (an ``InputError``; list_sync),
 ``ExportParseError`` (an ``InputError``) and ``ExportTimeoutError`` (export),
 ``RemovalLimitError`` (an ``InputError``: more rows than ``max_delete``; removal),
 ``InvariantError`` (results; a bug if ever seen).

@@ -148,13 +148,13 @@ class PolarsMailtrap:
 
     def plan(self, client: Client | None = None, **kwargs: Any) -> Any:
         """Diff the frame against one export of the account; see :func:`plan`."""
-        from mailtrap_pandas.jobs.hygiene import plan
+        from mailtrap_pandas.jobs.plans import plan
 
         return PolarsResult(plan(self._pandas(), client, **kwargs))
 
     def sync_list(self, list_id: int, client: Client | None = None, **kwargs: Any) -> Any:
         """Make a list's membership match the frame; see :func:`sync_list`."""
-        from mailtrap_pandas.jobs.hygiene import sync_list
+        from mailtrap_pandas.jobs.list_sync import sync_list
 
         return PolarsResult(sync_list(self._pandas(), list_id, client, **kwargs))
 

@@ -298,7 +298,7 @@ def plan(
       mailtrap-pandas plan contacts.csv -o plan.csv --apply
     """
     from mailtrap_pandas.frames.files import write_frame
-    from mailtrap_pandas.jobs.hygiene import plan as make_plan
+    from mailtrap_pandas.jobs.plans import plan as make_plan
 
     options: dict[str, Any] = {"mode": mode, **frame.policies}  # click checked the choices
     the_plan = make_plan(frame.read(), settings.client(), progress=settings.progress, **options)

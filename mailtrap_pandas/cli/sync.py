@@ -55,7 +55,7 @@ def sync_list_command(
     Example:
       mailtrap-pandas sync-list members.csv --list-id 3 --remove-missing --apply
     """
-    from mailtrap_pandas.jobs.hygiene import TooManyRemovalsError, sync_list
+    from mailtrap_pandas.jobs.list_sync import TooManyRemovalsError, sync_list
 
     sync = sync_list(
         FrameInput(file, {}).read(),

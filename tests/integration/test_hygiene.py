@@ -11,13 +11,9 @@ import pytest
 import mailtrap_pandas  # noqa: F401  (registers df.mailtrap)
 from mailtrap_pandas.errors import InputError, NotFoundError
 from mailtrap_pandas.jobs.exports import read_export
-from mailtrap_pandas.jobs.hygiene import (
-    StalePlanError,
-    TooManyRemovalsError,
-    fingerprint,
-    plan,
-    sync_list,
-)
+from mailtrap_pandas.jobs.list_sync import TooManyRemovalsError, sync_list
+from mailtrap_pandas.jobs.plans import plan
+from mailtrap_pandas.jobs.snapshot import StalePlanError, fingerprint
 
 FIELDS = [
     {"name": "Age", "data_type": "integer", "merge_tag": "age"},

@@ -52,9 +52,9 @@ from mailtrap_pandas.emulator import Emulator
 from mailtrap_pandas.errors import MailtrapError
 from mailtrap_pandas.jobs import exports
 from mailtrap_pandas.jobs.events import send_events
-from mailtrap_pandas.jobs.hygiene import sync_list
 from mailtrap_pandas.jobs.imports import run
 from mailtrap_pandas.jobs.imports.run import import_contacts
+from mailtrap_pandas.jobs.list_sync import sync_list
 
 pytestmark = pytest.mark.slow
 

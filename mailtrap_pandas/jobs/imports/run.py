@@ -24,7 +24,6 @@ from mailtrap_pandas.errors import InputError
 from mailtrap_pandas.frames.emails import email_key
 from mailtrap_pandas.frames.encode import check_chunk_size, list_ids_arg
 from mailtrap_pandas.frames.validate import check_frame
-from mailtrap_pandas.jobs.exports import read_export
 from mailtrap_pandas.jobs.imports.outcomes import Outcomes
 from mailtrap_pandas.jobs.imports.planner import Planner
 from mailtrap_pandas.jobs.imports.result import ImportResult, assemble
@@ -32,6 +31,7 @@ from mailtrap_pandas.jobs.imports.submit import Submitter
 from mailtrap_pandas.jobs.imports.supersede import Superseded, can_reread, last_rows
 from mailtrap_pandas.jobs.imports.verify import resolve_uncertain
 from mailtrap_pandas.jobs.progress import Progress
+from mailtrap_pandas.jobs.snapshot import take_snapshot
 from mailtrap_pandas.jobs.sources import Source, open_source
 from mailtrap_pandas.jobs.store import Journal, open_journal
 from mailtrap_pandas.jobs.validation import account_fields
@@ -236,7 +236,7 @@ def import_contacts(
     frames, total, stream = open_source(source, size)
     existing = None
     if mode != "upsert":
-        existing = set(email_key(read_export(client, progress=progress)["email"]).dropna())
+        existing = set(email_key(take_snapshot(client, progress=progress)["email"]).dropna())
     bar = Progress(progress, total, client.budget)
     outcomes = Outcomes()
     policies = {

@@ -20,9 +20,9 @@ import pandas as pd
 
 from mailtrap_pandas.frames.emails import email_key
 from mailtrap_pandas.frames.encode import Chunk
-from mailtrap_pandas.jobs.exports import read_export
 from mailtrap_pandas.jobs.imports.job import Job
 from mailtrap_pandas.jobs.imports.submit import Submitter
+from mailtrap_pandas.jobs.snapshot import take_snapshot
 
 __all__ = ["resolve_uncertain"]
 
@@ -72,7 +72,7 @@ def _present(sub: Submitter, uncertain: Sequence[Job]) -> dict[str, dict[str, An
     The package's own reader does the work (one CSV parser in the package);
     only the rows we need are turned into Python values.
     """
-    snapshot = read_export(sub.client, progress=False)
+    snapshot = take_snapshot(sub.client, progress=False)
     if snapshot.empty:
         return {}
     wanted = pd.Index(np.concatenate([email_key(j.emails).to_numpy() for j in uncertain]))

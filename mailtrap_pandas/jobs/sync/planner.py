@@ -4,7 +4,7 @@
 (validate -> dedupe -> encode, unchanged) with one more step, :meth:`SyncPlanner.select`,
 between the dedupe and the encoder. It hashes each valid row (:mod:`.state`) and keeps only
 the rows whose hash differs from the confirmed state, or, when reconciling, the rows whose
-values differ from one export of the account (the comparison of :func:`~.hygiene.plan`).
+values differ from one export of the account (:func:`~..snapshot.compare_rows`, as plans do).
 The same submitter sends them; when a job finishes, :meth:`SyncPlanner.confirm` writes the
 hashes of its rows, and only then.
 
@@ -27,10 +27,10 @@ from mailtrap_pandas.errors import InputError
 from mailtrap_pandas.frames.encode import Chunk
 from mailtrap_pandas.frames.schema import normalize_fields
 from mailtrap_pandas.frames.validate import match_columns
-from mailtrap_pandas.jobs.hygiene import compare_rows
 from mailtrap_pandas.jobs.imports.job import Job
 from mailtrap_pandas.jobs.imports.planner import Planner
 from mailtrap_pandas.jobs.imports.seen import email_hashes
+from mailtrap_pandas.jobs.snapshot import compare_rows
 from mailtrap_pandas.jobs.store import SyncStore
 from mailtrap_pandas.jobs.sync.raw import RawRows, fingerprint
 from mailtrap_pandas.jobs.sync.state import Hashes, SyncState, content_hashes
@@ -46,7 +46,7 @@ class SyncPlanner(Planner):
 
     store: SyncStore | None = None
     state: SyncState = field(default_factory=lambda: SyncState(_EMPTY, _EMPTY))
-    #: An export indexed by email key (:func:`~.hygiene.index_snapshot`) when reconciling.
+    #: An export indexed by email key (:func:`~..snapshot.index_snapshot`) when reconciling.
     snapshot: pd.DataFrame | None = None
     #: Labels of the rows left out, one Index per frame.
     unchanged: list[pd.Index] = field(default_factory=list)

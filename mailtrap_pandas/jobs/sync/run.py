@@ -15,7 +15,7 @@ Decisions:
   (``Submitter.resend_done``); an unfinished one is still resumed.
 - **Reconcile** (``"always"``; ``"auto"`` on the first sync and when the last one is older than
   ``reconcile_after_days``): ONE export, compared with the source by
-  :func:`~mailtrap_pandas.jobs.hygiene.compare_rows`. Rows it shows unchanged are confirmed
+  :func:`~mailtrap_pandas.jobs.snapshot.compare_rows`. Rows it shows unchanged are confirmed
   without a request; rows that differ are sent whatever the state says (drift repaired).
 - **Missing rows** (confirmed before, not in this source): kept, or taken off ``list_ids``
   with one more export (to learn their addresses: the store keeps only keyed hashes) and
@@ -35,15 +35,15 @@ import pandas as pd
 
 from mailtrap_pandas.api.client import Client
 from mailtrap_pandas.errors import InputError
-from mailtrap_pandas.jobs.exports import read_export
-from mailtrap_pandas.jobs.hygiene import TooManyRemovalsError, _id_set, index_snapshot
 from mailtrap_pandas.jobs.imports.outcomes import Outcomes
 from mailtrap_pandas.jobs.imports.result import assemble
 from mailtrap_pandas.jobs.imports.run import _check_lists, _prepare, import_contacts
 from mailtrap_pandas.jobs.imports.seen import email_hashes
 from mailtrap_pandas.jobs.imports.submit import Submitter
 from mailtrap_pandas.jobs.imports.verify import resolve_uncertain
+from mailtrap_pandas.jobs.list_sync import TooManyRemovalsError
 from mailtrap_pandas.jobs.progress import Progress
+from mailtrap_pandas.jobs.snapshot import id_set, index_snapshot, take_snapshot
 from mailtrap_pandas.jobs.sources import Source, open_source
 from mailtrap_pandas.jobs.store import Journal, SyncStore, open_journal
 from mailtrap_pandas.jobs.sync.planner import SyncPlanner
@@ -167,7 +167,7 @@ def sync(
     reconciling = _choose(reconcile, store, reconcile_after_days, began)
     state = SyncState(*store.load())
     frames, total, stream = open_source(source, size)
-    snapshot = read_export(client, progress=show) if reconciling else None
+    snapshot = take_snapshot(client, progress=show) if reconciling else None
     bar = Progress(show, total, client.budget, desc="sync")
     outcomes = Outcomes()
     validate_kw: dict[str, Any] = {
@@ -259,10 +259,10 @@ def _remove_missing(
 ) -> pd.DataFrame:
     """Take the contacts of ``unseen`` (keyed email hashes) off ``list_ids``; return them."""
     # The store has no addresses: one export names them (the reconcile's, if there was one).
-    snap = snapshot if snapshot is not None else read_export(client, progress=progress)
+    snap = snapshot if snapshot is not None else take_snapshot(client, progress=progress)
     keys = email_hashes(snap["email"], store.hash_key)
     gone = np.isin(keys, unseen)
-    memberships = [_id_set(v) for v in snap["list_ids"].tolist()]
+    memberships = [id_set(v) for v in snap["list_ids"].tolist()]
     wanted = set(list_ids)
     on_lists = np.array([bool(m & wanted) for m in memberships], dtype=bool)
     for list_id in list_ids:

@@ -1,11 +1,11 @@
-"""Pure helpers of hygiene: the change test and the snapshot fingerprint."""
+"""jobs/snapshot.py: the change test, list-id cells and the export fingerprint."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from mailtrap_pandas.jobs.hygiene import _differs, _id_set, fingerprint
+from mailtrap_pandas.jobs.snapshot import _differs, fingerprint, id_set
 
 
 def test_differs_same_dtype() -> None:
@@ -22,9 +22,9 @@ def test_differs_mixed_dtypes_falls_back_to_value_equality() -> None:
 
 
 def test_id_set_accepts_the_shapes_an_export_cell_takes() -> None:
-    assert _id_set([2, 1]) == {1, 2}
-    assert _id_set(np.array([3])) == {3}
-    assert _id_set(None) == _id_set(pd.NA) == _id_set(float("nan")) == frozenset()
+    assert id_set([2, 1]) == {1, 2}
+    assert id_set(np.array([3])) == {3}
+    assert id_set(None) == id_set(pd.NA) == id_set(float("nan")) == frozenset()
 
 
 def test_fingerprint_sees_text_in_object_columns_and_list_order_not() -> None:
