@@ -273,7 +273,7 @@ def _row_bytes(rows: pa.Array) -> memoryview:
     return memoryview(rows.buffers()[2])[start:stop]
 
 
-def _body(part: pd.DataFrame, fields: Mapping[str, str], suffix: str) -> bytes:
+def _body(emails: pa.Array, columns: Sequence[tuple[str, str, pa.Array]], suffix: str) -> bytes:
     """``{"contacts":[row,row,...]}`` built in slices of a few thousand rows.
 
     Each slice's rows are copied into one growing buffer and their Arrow arrays
@@ -281,20 +281,9 @@ def _body(part: pd.DataFrame, fields: Mapping[str, str], suffix: str) -> bytes:
     intermediates of one slice. (Keeping every slice until a final ``join``
     held two bodies: the slices and the joined copy.)
     """
-    if "email" not in part.columns:
-        raise InputError("the frame has no 'email' column")
-    emails = _as_arrow(part["email"].astype("string[pyarrow]"))
-    if emails.null_count:
-        raise InputError("every row needs an email; validate the frame first")
-    # Convert each column once per chunk; slices below are zero-copy views.
-    columns = [
-        (orjson.dumps(tag).decode() + ":", data_type, _typed(part[tag], data_type, tag))
-        for tag, data_type in fields.items()
-        if tag in part.columns
-    ]
     out = io.BytesIO()
     out.write(_HEAD)
-    for begin in range(0, len(part), _SLICE):
+    for begin in range(0, len(emails), _SLICE):
         rows = _rows(
             emails.slice(begin, _SLICE),
             [(key, dt, arr.slice(begin, _SLICE)) for key, dt, arr in columns],
@@ -303,7 +292,7 @@ def _body(part: pd.DataFrame, fields: Mapping[str, str], suffix: str) -> bytes:
         with _row_bytes(rows) as view:
             out.write(view)
         del rows
-    if len(part):
+    if len(emails):
         out.seek(-1, io.SEEK_END)  # overwrite the last row's comma
     out.write(_TAIL)
     # getvalue() hands over BytesIO's own buffer (shrunk in place), not a copy.
@@ -362,13 +351,30 @@ def encode_chunks(
     if overlap:
         raise InputError(f"list ids {overlap} are both included and excluded")
     suffix = _suffix(included, excluded).decode() + ","
+    if not len(valid):
+        return
+    if "email" not in valid.columns:
+        raise InputError("the frame has no 'email' column")
+    # Each column is turned into Arrow once for the whole frame; chunks and the slices
+    # inside them are zero-copy views of it (per chunk, the conversions cost as much again).
+    emails = _as_arrow(valid["email"].astype("string[pyarrow]"))
+    if emails.null_count:
+        raise InputError("every row needs an email; validate the frame first")
+    columns = [
+        (orjson.dumps(tag).decode() + ":", data_type, _typed(valid[tag], data_type, tag))
+        for tag, data_type in fields.items()
+        if tag in valid.columns
+    ]
     for number, begin in enumerate(range(0, len(valid), size), start=start):
-        part = valid.iloc[begin : begin + size]
-        body = _body(part, fields, suffix)
+        body = _body(
+            emails.slice(begin, size),
+            [(key, dt, arr.slice(begin, size)) for key, dt, arr in columns],
+            suffix,
+        )
         chunk = Chunk(
             number=number,
-            index=part.index,
-            emails=part["email"],
+            index=valid.index[begin : begin + size],
+            emails=valid["email"].iloc[begin : begin + size],
             body=body,
         )
         # Drop our references before building the next body: otherwise the previous
