@@ -38,15 +38,27 @@ from mailtrap_pandas.jobs.validation import account_fields
 from mailtrap_pandas.limits import MAX_CONTACTS_PER_IMPORT
 from mailtrap_pandas.modes import MODES, Dedupe, Mode, Nulls, Unknown
 
-__all__ = ["DEFAULT_JOURNAL", "ImportResult", "import_contacts", "to_import_payloads"]
+__all__ = [
+    "DEFAULT_JOURNAL",
+    "ImportResult",
+    "check_list_ids",
+    "import_contacts",
+    "prepare_run",
+    "to_import_payloads",
+]
 
 #: ``journal=`` default: the file under the user's cache folder (:mod:`~.jobs.store`).
 DEFAULT_JOURNAL = True
 
 
-def _prepare(
+def prepare_run(
     client: Client | None, fields: Sequence[Mapping[str, Any]] | None, chunk_size: int
 ) -> tuple[Client, list[dict[str, Any]], int]:
+    """What an import or a sync needs before reading a row: client, field definitions, chunk size.
+
+    The chunk size is checked first (no request for a bad argument); the fields are
+    fetched (one GET) only when the caller gave none.
+    """
     size = check_chunk_size(chunk_size)
     client = ensure_client(client)
     specs = [dict(f) for f in fields] if fields is not None else account_fields(client)
@@ -108,10 +120,11 @@ def _planner(
     )
 
 
-def _check_lists(
+def check_list_ids(
     client: Client, list_ids: Sequence[int] | None, exclude_list_ids: Sequence[int] | None
 ) -> None:
-    """Refuse unknown list ids now: the API would reject every chunk whole (422)."""
+    """Refuse unknown list ids now, for an import or a sync: the API would reject every chunk
+    whole (422)."""
     wanted = set(list_ids_arg(list_ids, "list_ids")) | set(
         list_ids_arg(exclude_list_ids, "exclude_list_ids")
     )
@@ -231,8 +244,8 @@ def import_contacts(
     if isinstance(source, pd.Series):
         check_frame(source, "import_contacts")  # before asking for a token
     start = client.stats["requests"] if client is not None else 0
-    client, specs, size = _prepare(client, fields, chunk_size)
-    _check_lists(client, list_ids, exclude_list_ids)
+    client, specs, size = prepare_run(client, fields, chunk_size)
+    check_list_ids(client, list_ids, exclude_list_ids)
     frames, total, stream = open_source(source, size)
     existing = None
     if mode != "upsert":
@@ -356,7 +369,7 @@ def to_import_payloads(
     if fields is not None:  # the definitions are all a dry run needs: no client, no token
         specs, size = [dict(f) for f in fields], check_chunk_size(chunk_size)
     else:
-        _, specs, size = _prepare(client, fields, chunk_size)
+        _, specs, size = prepare_run(client, fields, chunk_size)
     frames, _, stream = open_source(df, size)
     policies = {
         "columns": columns,

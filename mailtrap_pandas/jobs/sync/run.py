@@ -37,7 +37,7 @@ from mailtrap_pandas.api.client import Client
 from mailtrap_pandas.errors import InputError
 from mailtrap_pandas.jobs.imports.outcomes import Outcomes
 from mailtrap_pandas.jobs.imports.result import assemble
-from mailtrap_pandas.jobs.imports.run import _check_lists, _prepare, import_contacts
+from mailtrap_pandas.jobs.imports.run import check_list_ids, import_contacts, prepare_run
 from mailtrap_pandas.jobs.imports.seen import email_hashes
 from mailtrap_pandas.jobs.imports.submit import Submitter
 from mailtrap_pandas.jobs.imports.verify import resolve_uncertain
@@ -159,8 +159,8 @@ def sync(
         )
     show = True if progress is None else bool(progress)
     start = client.stats["requests"] if client is not None else 0
-    client, specs, size = _prepare(client, fields, chunk_size)
-    _check_lists(client, list_ids, exclude_list_ids)
+    client, specs, size = prepare_run(client, fields, chunk_size)
+    check_list_ids(client, list_ids, exclude_list_ids)
     store_file = open_journal(journal)
     store = SyncStore(store_file, client.base_url, client.account_id)
     began = time.time()
