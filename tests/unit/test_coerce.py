@@ -1,4 +1,4 @@
-"""The pure value rules: missing tokens, lossless coercion per data_type, emails, names."""
+"""frames/coerce.py: missing tokens, lossless coercion per data_type, the reasons of a rejection."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ import pyarrow as pa
 import pytest
 
 from mailtrap_pandas.frames.coerce import coerce
-from mailtrap_pandas.frames.columns import MISSING_TOKENS, column_key, to_pandas
-from mailtrap_pandas.frames.dtypes import TYPE_TABLE, field_type
-from mailtrap_pandas.frames.emails import normalize_emails
+from mailtrap_pandas.frames.columns import MISSING_TOKENS
+from mailtrap_pandas.frames.dtypes import TYPE_TABLE
 from mailtrap_pandas.frames.reasons import Reason
 
 
@@ -198,59 +197,3 @@ def test_empty_and_all_missing_columns() -> None:
     for data_type in TYPE_TABLE:
         assert run([], data_type)[0] == []
         assert run([None, None], data_type)[1] == [0, 1]
-
-
-@pytest.mark.parametrize("data_type", list(TYPE_TABLE))
-def test_to_pandas_gives_the_type_table_dtype(data_type: str) -> None:
-    c = coerce(pd.Series([None], dtype=object), data_type)
-    assert to_pandas(c.values, data_type).dtype == field_type(data_type).dtype
-
-
-def test_emails() -> None:
-    raw = [
-        " Ann@Example.COM ",
-        "a@b",
-        "a b@x.io",
-        None,
-        "NULL",
-        5,
-        "José@Bücher.DE",
-        "a@xn--bcher-kva.ch",
-        '"q"@x.io',
-        "a..b@x.io",
-        "a@x..io",
-        "a@@x.io",
-        "x" * 65 + "@x.io",
-        "first.o'neil+tag@sub.example.co.uk",
-        "a@-x.io",
-    ]
-    e = normalize_emails(pd.Series(raw, dtype=object))
-    assert e.normalized.to_pylist() == [
-        "Ann@example.com",
-        None,
-        None,
-        None,
-        None,
-        None,
-        "José@bücher.de",
-        "a@xn--bcher-kva.ch",
-        None,
-        None,
-        None,
-        None,
-        None,
-        "first.o'neil+tag@sub.example.co.uk",
-        None,
-    ]
-    assert np.flatnonzero(e.missing).tolist() == [3, 4]
-    assert np.flatnonzero(e.invalid).tolist() == [1, 2, 5, 8, 9, 10, 11, 12, 14]
-    assert e.key.to_pylist()[0] == "ann@example.com"
-
-
-@pytest.mark.parametrize(
-    ("name", "key"),
-    [("First Name", "first_name"), ("first-name", "first_name"), (" FIRST__NAME ", "first_name")]
-    + [(3, "3"), ("E-mail", "e_mail"), ("Prénom", "prénom")],
-)
-def test_column_key(name: object, key: str) -> None:
-    assert column_key(name) == key
