@@ -369,3 +369,49 @@ def test_a_second_429_during_the_pause_adds_to_the_wait(tmp_path: Path) -> None:
     waited = b.acquire()
     assert waited > 0.3  # both pauses, one after the other
     assert b.waited == waited
+
+
+def test_a_failed_take_rolls_back_and_leaves_the_file_usable(tmp_path: Path) -> None:
+    slots = SharedSlots(tmp_path / "r.sqlite")
+    with pytest.raises(ValueError):
+        slots.take([], 100.0)  # no window: fails inside the transaction
+    assert slots.take([("k", Window(1, 10.0))], 100.0)[0] == 0.0  # no transaction left open
+
+
+def test_a_rate_file_budget_adds_up_its_waits(tmp_path: Path) -> None:
+    kw = {"base_url": "u-file-sum", "account_id": "1", "shared_file": tmp_path / "r"}
+    other = RateBudget([Window(1, 1.0)], **kw)  # type: ignore[arg-type]
+    taken: list[float] = []
+
+    def sleep_then_lose_the_race(seconds: float) -> None:
+        time.sleep(seconds)
+        if not taken:  # the other client takes the slot that just came free
+            taken.append(other.acquire())
+
+    b = RateBudget([Window(1, 1.0)], shared=False, sleep=sleep_then_lose_the_race, **kw)  # type: ignore[arg-type]
+    other.acquire()
+    waited = b.acquire()
+    assert waited > 1.5  # two waits of about a second each
+    assert b.acquire() > 0.5  # and a third: b.waited is the total of both calls
+    assert b.waited > waited + 0.5 and b.requests == 2
+
+
+def test_a_rate_file_budget_sleeps_its_own_pause_by_its_own_clock(tmp_path: Path) -> None:
+    clock = FakeClock()
+
+    def sleep(seconds: float) -> None:  # the wall clock must move too: the file uses it
+        time.sleep(seconds)
+        clock.sleep(seconds)
+
+    b = RateBudget(
+        [Window(100, 60.0)],
+        base_url="u-file-own",
+        clock=clock,
+        sleep=sleep,
+        shared_file=tmp_path / "r",
+    )
+    b.penalize(0.3)
+    b.acquire()
+    # One sleep of exactly the pause, measured by the budget's clock; the file's copy of the
+    # pause (wall-clock) has passed by then, so it adds no second sleep.
+    assert clock.slept == [pytest.approx(0.3, abs=1e-9)]
