@@ -12,9 +12,10 @@ from mailtrap_pandas.cli.options import (
     EXIT_REJECTED,
     FrameInput,
     Settings,
+    choice_option,
     escape_option,
     frame_options,
-    output_path,
+    output_option,
     pass_settings,
 )
 from mailtrap_pandas.cli.output import (
@@ -25,19 +26,13 @@ from mailtrap_pandas.cli.output import (
     summary_records,
 )
 from mailtrap_pandas.limits import MAX_CONTACTS_PER_IMPORT
-from mailtrap_pandas.modes import MODES, Mode, Status
+from mailtrap_pandas.modes import Mode, Status
 from mailtrap_pandas.reprs import plural
 
 
 @click.command()
 @frame_options
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    callback=output_path,
-    help="Write the failures table here (.csv, .parquet, .xlsx).",
-)
+@output_option("--output", "Write the failures table here (.csv, .parquet, .xlsx).")
 @escape_option
 @pass_settings
 @click.pass_context
@@ -90,12 +85,8 @@ def validate(
 @click.option(
     "--exclude-list-id", "exclude_list_ids", type=int, multiple=True, help="Remove from this list."
 )
-@click.option(
-    "--mode",
-    type=click.Choice(MODES),
-    default="upsert",
-    show_default=True,
-    help="update_only/create_only take one export of the account first.",
+@choice_option(
+    "--mode", Mode, "upsert", "update_only/create_only take one export of the account first."
 )
 @click.option(
     "--chunk-size",
@@ -114,13 +105,7 @@ def validate(
     help="Send a chunk whose import job failed again, up to N times (0: never).",
 )
 @click.option("--dry-run", is_flag=True, help="Print the request bodies' sizes; send nothing.")
-@click.option(
-    "-o",
-    "--rejected",
-    type=click.Path(dir_okay=False, path_type=Path),
-    callback=output_path,
-    help="Write the rejected input rows here, ready to fix and re-import.",
-)
+@output_option("--rejected", "Write the rejected input rows here, ready to fix and re-import.")
 @escape_option
 @pass_settings
 @click.pass_context
@@ -221,14 +206,7 @@ def import_(
 
 
 @click.command()
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    callback=output_path,
-    help="Where to write the contacts (.csv, .parquet, .xlsx).",
-)
+@output_option("--output", "Where to write the contacts (.csv, .parquet, .xlsx).", required=True)
 @click.option("--list-id", "list_ids", type=int, multiple=True, help="Only these lists.")
 @click.option("--status", type=click.Choice(get_args(Status)))
 @escape_option
@@ -262,19 +240,8 @@ def export(
 
 @click.command()
 @frame_options
-@click.option(
-    "--mode",
-    type=click.Choice(MODES),
-    default="upsert",
-    show_default=True,
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    callback=output_path,
-    help="Write the per-row plan here (.csv, .parquet, .xlsx).",
-)
+@choice_option("--mode", Mode, "upsert")
+@output_option("--output", "Write the per-row plan here (.csv, .parquet, .xlsx).")
 @click.option("--apply", "do_apply", is_flag=True, help="Apply the plan after showing it.")
 @escape_option
 @pass_settings

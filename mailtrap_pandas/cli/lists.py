@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import get_args
+from typing import Any, get_args
 
 import click
 
@@ -11,17 +11,44 @@ from mailtrap_pandas.cli.output import emit, table
 from mailtrap_pandas.modes import DataType
 
 
-@click.command()
-@pass_settings
-def accounts(settings: Settings) -> None:
+def list_command(resource: str, columns: list[str], doc: str, name: str = "list") -> click.Command:
+    """A command printing every row of ``client.<resource>.list()`` (one GET), as JSON under
+    ``resource``."""
+
+    @click.command(name, help=doc)
+    @pass_settings
+    def command(settings: Settings) -> None:
+        rows = getattr(settings.client(), resource).list()
+        emit(settings, {resource: rows}, table(rows, columns))
+
+    return command
+
+
+def delete_command(resource: str, noun: str, doc: str) -> click.Command:
+    """A command deleting one row of ``client.<resource>`` by its id (``<NOUN>_ID``)."""
+
+    @click.command("delete", help=doc)
+    @click.argument(f"{noun}_id", type=int)
+    @pass_settings
+    def command(settings: Settings, /, **arguments: Any) -> None:
+        row_id = arguments[f"{noun}_id"]
+        getattr(settings.client(), resource).delete(row_id)
+        emit(settings, {"deleted": row_id}, f"deleted {noun} {row_id}")
+
+    return command
+
+
+accounts = list_command(
+    "accounts",
+    ["id", "name", "access_levels"],
     """List the accounts the token can see.
 
     \b
     Example:
       mailtrap-pandas accounts
-    """
-    rows = settings.client().accounts.list()
-    emit(settings, {"accounts": rows}, table(rows, ["id", "name", "access_levels"]))
+    """,
+    name="accounts",
+)
 
 
 @click.group()
@@ -34,17 +61,18 @@ def fields() -> None:
     """
 
 
-@fields.command("list")
-@pass_settings
-def fields_list(settings: Settings) -> None:
-    """List the account's custom fields.
+fields.add_command(
+    list_command(
+        "fields",
+        ["id", "name", "data_type", "merge_tag"],
+        """List the account's custom fields.
 
     \b
     Example:
       mailtrap-pandas fields list
-    """
-    rows = settings.client().fields.list()
-    emit(settings, {"fields": rows}, table(rows, ["id", "name", "data_type", "merge_tag"]))
+    """,
+    )
+)
 
 
 @fields.command("create")
@@ -63,18 +91,18 @@ def fields_create(settings: Settings, name: str, data_type: DataType, merge_tag:
     emit(settings, {"field": row}, f"created field {row['id']} ({row['merge_tag']})")
 
 
-@fields.command("delete")
-@click.argument("field_id", type=int)
-@pass_settings
-def fields_delete(settings: Settings, field_id: int) -> None:
-    """Delete a custom field.
+fields.add_command(
+    delete_command(
+        "fields",
+        "field",
+        """Delete a custom field.
 
     \b
     Example:
       mailtrap-pandas fields delete 12
-    """
-    settings.client().fields.delete(field_id)
-    emit(settings, {"deleted": field_id}, f"deleted field {field_id}")
+    """,
+    )
+)
 
 
 @click.group()
@@ -87,17 +115,18 @@ def lists() -> None:
     """
 
 
-@lists.command("list")
-@pass_settings
-def lists_list(settings: Settings) -> None:
-    """List the account's contact lists.
+lists.add_command(
+    list_command(
+        "lists",
+        ["id", "name"],
+        """List the account's contact lists.
 
     \b
     Example:
       mailtrap-pandas lists list
-    """
-    rows = settings.client().lists.list()
-    emit(settings, {"lists": rows}, table(rows, ["id", "name"]))
+    """,
+    )
+)
 
 
 @lists.command("create")
@@ -129,15 +158,15 @@ def lists_rename(settings: Settings, list_id: int, name: str) -> None:
     emit(settings, {"list": row}, f"renamed list {row['id']} to {row['name']}")
 
 
-@lists.command("delete")
-@click.argument("list_id", type=int)
-@pass_settings
-def lists_delete(settings: Settings, list_id: int) -> None:
-    """Delete a contact list (its contacts are kept).
+lists.add_command(
+    delete_command(
+        "lists",
+        "list",
+        """Delete a contact list (its contacts are kept).
 
     \b
     Example:
       mailtrap-pandas lists delete 3
-    """
-    settings.client().lists.delete(list_id)
-    emit(settings, {"deleted": list_id}, f"deleted list {list_id}")
+    """,
+    )
+)

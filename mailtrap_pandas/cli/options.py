@@ -92,6 +92,37 @@ class FrameInput:
         return validate_stream(str(self.file), client, batch_rows=BATCH_ROWS, **self.policies)
 
 
+def choice_option(name: str, kind: Any, default: str, help: str | None = None) -> Callable[[F], F]:
+    """An option taking one value of the ``Literal`` ``kind`` (:mod:`mailtrap_pandas.modes`),
+    its default shown in ``--help``."""
+    return click.option(
+        name, type=click.Choice(get_args(kind)), default=default, show_default=True, help=help
+    )
+
+
+def output_option(name: str, help: str, *, required: bool = False) -> Callable[[F], F]:
+    """``-o``/``name``: a file the command writes, its format checked before any work."""
+    return click.option(
+        "-o",
+        name,
+        required=required,
+        type=click.Path(dir_okay=False, path_type=Path),
+        callback=output_path,
+        help=help,
+    )
+
+
+def max_remove_fraction_option(help: str) -> Callable[[F], F]:
+    """``--max-remove-fraction``: the guard of the commands that take members off lists."""
+    return click.option(
+        "--max-remove-fraction",
+        type=click.FloatRange(0, 1),
+        default=0.5,
+        show_default=True,
+        help=help,
+    )
+
+
 def frame_options(func: F) -> F:
     """FILE and the validation options shared by the commands that read a contacts file.
 
@@ -138,21 +169,9 @@ def frame_options(func: F) -> F:
             click.option(
                 "--ignore", multiple=True, help="Leave this column out; send nothing (repeatable)."
             ),
-            click.option(
-                "--dedupe",
-                type=click.Choice(get_args(Dedupe)),
-                default="last",
-                show_default=True,
-            ),
-            click.option(
-                "--nulls", type=click.Choice(get_args(Nulls)), default="skip", show_default=True
-            ),
-            click.option(
-                "--unknown",
-                type=click.Choice(get_args(Unknown)),
-                default="report",
-                show_default=True,
-            ),
+            choice_option("--dedupe", Dedupe, "last"),
+            choice_option("--nulls", Nulls, "skip"),
+            choice_option("--unknown", Unknown, "report"),
             click.option(
                 "--truncate-time",
                 is_flag=True,

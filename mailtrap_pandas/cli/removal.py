@@ -7,7 +7,7 @@ from typing import Any, cast
 
 import click
 
-from mailtrap_pandas.cli.options import EXIT_REJECTED, F, Settings, output_path, pass_settings
+from mailtrap_pandas.cli.options import EXIT_REJECTED, F, Settings, output_option, pass_settings
 from mailtrap_pandas.cli.output import emit, problems_text
 
 
@@ -31,13 +31,7 @@ def removal_options(func: F) -> F:
                 help="Refuse, before any request, more contacts than this.",
             ),
             click.option("--journal", type=click.Path(dir_okay=False), help="Ledger file."),
-            click.option(
-                "-o",
-                "--output",
-                type=click.Path(dir_okay=False, path_type=Path),
-                callback=output_path,
-                help="Write every row's outcome here (.csv, .parquet, .xlsx).",
-            ),
+            output_option("--output", "Write every row's outcome here (.csv, .parquet, .xlsx)."),
         ]
     ):
         command = decorator(command)
@@ -48,6 +42,7 @@ def _run_removal(
     ctx: click.Context,
     settings: Settings,
     verb: str,
+    *,
     file: Path,
     email_column: str | None,
     dry_run: bool,
@@ -90,20 +85,25 @@ def _run_removal(
         ctx.exit(EXIT_REJECTED)
 
 
-@click.command()
-@removal_options
-@pass_settings
-@click.pass_context
-def delete(
-    ctx: click.Context,
-    settings: Settings,
-    file: Path,
-    email_column: str | None,
-    dry_run: bool,
-    max_delete: int,
-    journal: str | None,
-    output: Path | None,
-) -> None:
+def removal_command(verb: str, doc: str) -> click.Command:
+    """The command ``verb`` over the contacts of FILE, with ``doc`` as its help text.
+
+    ``delete``, ``unsubscribe`` and ``resubscribe`` differ only by the job they run and
+    their help: one definition, so their options and output cannot drift apart.
+    """
+
+    @click.command(name=verb, help=doc)
+    @removal_options
+    @pass_settings
+    @click.pass_context
+    def command(ctx: click.Context, settings: Settings, /, **options: Any) -> None:
+        _run_removal(ctx, settings, verb, **options)
+
+    return command
+
+
+delete = removal_command(
+    "delete",
     """Delete the contacts of a file, one paced request each; a re-run resumes.
 
     Matched by the id column (an export) or by email. Exit code 3 when some rows
@@ -113,55 +113,25 @@ def delete(
     Example:
       mailtrap-pandas delete bounced.csv --dry-run
       mailtrap-pandas delete bounced.csv --max-delete 5000 -o outcomes.csv
-    """
-    _run_removal(ctx, settings, "delete", file, email_column, dry_run, max_delete, journal, output)
+    """,
+)
 
-
-@click.command()
-@removal_options
-@pass_settings
-@click.pass_context
-def unsubscribe(
-    ctx: click.Context,
-    settings: Settings,
-    file: Path,
-    email_column: str | None,
-    dry_run: bool,
-    max_delete: int,
-    journal: str | None,
-    output: Path | None,
-) -> None:
+unsubscribe = removal_command(
+    "unsubscribe",
     """Unsubscribe the contacts of a file (creating none); a re-run resumes.
 
     \b
     Example:
       mailtrap-pandas unsubscribe partner-optouts.csv --dry-run
-    """
-    _run_removal(
-        ctx, settings, "unsubscribe", file, email_column, dry_run, max_delete, journal, output
-    )
+    """,
+)
 
-
-@click.command()
-@removal_options
-@pass_settings
-@click.pass_context
-def resubscribe(
-    ctx: click.Context,
-    settings: Settings,
-    file: Path,
-    email_column: str | None,
-    dry_run: bool,
-    max_delete: int,
-    journal: str | None,
-    output: Path | None,
-) -> None:
+resubscribe = removal_command(
+    "resubscribe",
     """Resubscribe the contacts of a file (creating none); a re-run resumes.
 
     \b
     Example:
       mailtrap-pandas resubscribe opted-back-in.csv
-    """
-    _run_removal(
-        ctx, settings, "resubscribe", file, email_column, dry_run, max_delete, journal, output
-    )
+    """,
+)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, cast, get_args
+from typing import Any, cast
 
 import click
 
@@ -11,7 +11,9 @@ from mailtrap_pandas.cli.options import (
     EXIT_REJECTED,
     FrameInput,
     Settings,
+    choice_option,
     frame_options,
+    max_remove_fraction_option,
     pass_settings,
 )
 from mailtrap_pandas.cli.output import emit, import_summary, problems_text
@@ -24,12 +26,8 @@ from mailtrap_pandas.modes import Missing, Reconcile
 @click.option(
     "--remove-missing", is_flag=True, help="Also take off the list its members not in the file."
 )
-@click.option(
-    "--max-remove-fraction",
-    type=click.FloatRange(0, 1),
-    default=0.5,
-    show_default=True,
-    help="Refuse to apply when removals exceed this share of the list's members.",
+@max_remove_fraction_option(
+    "Refuse to apply when removals exceed this share of the list's members."
 )
 @click.option("--apply", "do_apply", is_flag=True, help="Apply the changes after showing them.")
 @pass_settings
@@ -109,12 +107,11 @@ def sync_list_command(
 @click.command()
 @frame_options
 @click.option("--list-id", "list_ids", type=int, multiple=True, help="Add every row to list N.")
-@click.option(
+@choice_option(
     "--reconcile",
-    type=click.Choice(get_args(Reconcile)),
-    default="auto",
-    show_default=True,
-    help="Compare with one export first (auto: first sync, then every 7 days).",
+    Reconcile,
+    "auto",
+    "Compare with one export first (auto: first sync, then every 7 days).",
 )
 @click.option(
     "--missing",
@@ -123,13 +120,7 @@ def sync_list_command(
     show_default=True,
     help="Rows gone from FILE since the last sync: keep, or take them off the --list-id lists.",
 )
-@click.option(
-    "--max-remove-fraction",
-    type=click.FloatRange(0, 1),
-    default=0.5,
-    show_default=True,
-    help="Refuse to take more than this share of a list's members off it.",
-)
+@max_remove_fraction_option("Refuse to take more than this share of a list's members off it.")
 @click.option("--journal", type=click.Path(dir_okay=False), help="State and journal file.")
 @pass_settings
 @click.pass_context

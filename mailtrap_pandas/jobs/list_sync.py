@@ -240,24 +240,19 @@ class SyncPlan:
                 "(df.mailtrap.sync_list(...)) and review it before applying",
             )
         # Two imports: list_ids_included / _excluded apply to every contact of a body.
-        if len(self.adds):
-            out["adds"] = import_contacts(
-                self.adds[["email"]],
-                self._client,
-                list_ids=[self.list_id],
-                fields=[],
-                progress=progress,
-                journal=journal,
-            )
-        if len(self.removes):
-            out["removes"] = import_contacts(
-                self.removes[["email"]],
-                self._client,
-                exclude_list_ids=[self.list_id],
-                fields=[],
-                progress=progress,
-                journal=journal,
-            )
+        sides = (("adds", [self.list_id], None), ("removes", None, [self.list_id]))
+        for name, include, exclude in sides:
+            rows = getattr(self, name)
+            if len(rows):
+                out[name] = import_contacts(
+                    rows[["email"]],
+                    self._client,
+                    list_ids=include,
+                    exclude_list_ids=exclude,
+                    fields=[],
+                    progress=progress,
+                    journal=journal,
+                )
         if self._store is not None:  # what this package put on the list, for "tracked"
             for name, record in (
                 ("adds", self._store.members_added),
