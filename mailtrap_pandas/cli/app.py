@@ -45,7 +45,7 @@ class Group(click.Group):
         finally:
             settings = ctx.find_object(Settings)
             if settings is not None:
-                settings._stack.close()
+                settings.close()
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -38,6 +38,10 @@ class Settings:
     progress: bool = True
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
+    def close(self) -> None:
+        """Close the clients and emulators :meth:`client` opened for this command."""
+        self._stack.close()
+
     def client(self) -> Any:
         """A Client from the options and environment, or one bound to an in-process emulator."""
         from mailtrap_pandas.api.client import Client

@@ -413,11 +413,15 @@ def assemble(
     source: pd.DataFrame | None,
     last_wins_across_jobs: bool,
     requests: int,
+    source_path: str | None = None,
+    finish: Callable[[], ImportResult] | None = None,
 ) -> ImportResult:
     """Build the :class:`ImportResult` of an import from its jobs and its record of rows.
 
     ``last_wins_across_jobs`` (a stream with ``dedupe="last"``): the same email imported by two
     jobs was submitted in order, so the later one won and the earlier row is a duplicate.
+    ``source_path``: the file imported, read again by ``retry_frame()``. ``finish``: with
+    ``wait=False``, what ``result.wait()`` runs to poll the jobs and build the final result.
     """
     done = [j for j in jobs if j.status in ("finished", "verified")]
     rejected_rows = list(outcomes.rejected)
@@ -479,6 +483,8 @@ def assemble(
         not_sent=outcomes.not_sent if outcomes.not_sent is not None else not_sent_frame(),
         _source=source,
         _retry_rows=pd.concat(outcomes.retry_rows) if outcomes.retry_rows else None,
+        _source_path=source_path,
+        _finish=finish,
     )
 
 

@@ -14,7 +14,7 @@ Each step lives in its own module of this package, with its decisions in its doc
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -288,19 +288,19 @@ def import_contacts(
     # A file can be read again, so retry_frame() gives back every rejected row.
     path = os.fspath(source) if isinstance(source, str | os.PathLike) else None
 
-    def result(since: int) -> ImportResult:
+    def result(since: int, finish: Callable[[], ImportResult] | None = None) -> ImportResult:
         bar.close()
         if planner.latest is not None:
             outcomes.duplicates = planner.latest.settle(outcomes.duplicates)
-        out = assemble(
+        return assemble(
             sub.jobs,
             outcomes,
             source=kept,
             last_wins_across_jobs=stream and dedupe == "last",
             requests=client.stats["requests"] - since,
+            source_path=path,
+            finish=finish,
         )
-        out._source_path = path
-        return out
 
     spool_in_use = False  # wait=False: the bodies wait for result.wait()
     try:
@@ -308,7 +308,6 @@ def import_contacts(
             for chunk, valid in planner.plan(frame):
                 sub.submit(chunk, valid)
         if not wait:
-            early = result(start)
 
             def finish() -> ImportResult:
                 since = client.stats["requests"]
@@ -319,7 +318,7 @@ def import_contacts(
                     sub.spool.close()
                 return result(since)
 
-            early._finish = finish
+            early = result(start, finish)
             spool_in_use = True
             return early
         sub.poll()
