@@ -389,3 +389,26 @@ def test_cli_delete_dry_run_guard_and_outcomes(env: Any, account: Any, tmp_path:
     text = CliRunner(**_SEPARATE).invoke(cli, ["unsubscribe", str(file)], catch_exceptions=False)
     assert text.exit_code == 3 and "RemovalResult(unsubscribe" in text.stdout
     assert env.state()["contacts"] == N - 2
+
+
+def test_cli_unsubscribe_then_resubscribe_a_file(
+    env: Any, client: Any, account: Any, tmp_path: Path
+) -> None:
+    # The three removal commands are built by one factory: the same options, each its own job.
+    file = tmp_path / "optouts.csv"
+    pd.DataFrame({"email": [email(1), email(2)]}).to_csv(file, index=False)
+    journal = str(tmp_path / "j.sqlite")
+
+    def status() -> list[str]:
+        export = mtp.read_export(client, progress=False).set_index("email")
+        return export.loc[[email(1), email(2)], "status"].tolist()
+
+    off = cli_json("unsubscribe", str(file), "--journal", journal)
+    assert (off["done"], off["failed"]) == (2, 0)
+    assert status() == ["unsubscribed", "unsubscribed"]
+    out = tmp_path / "back.csv"
+    back = cli_json("resubscribe", str(file), "--journal", journal, "-o", str(out))
+    assert (back["done"], back["failed"]) == (2, 0)
+    assert status() == ["subscribed", "subscribed"]
+    assert pd.read_csv(out, dtype=str)["outcome"].tolist() == ["done", "done"]
+    assert env.state()["contacts"] == N
