@@ -450,10 +450,12 @@ def assemble(
     )
     if done:
         labels = pd.Index(np.concatenate([np.asarray(j.index, dtype=object) for j in done]))
-        emails = email_key(pd.concat([j.emails for j in done])).to_numpy(dtype=object)
     else:
-        labels, emails = pd.Index([]), np.array([], dtype=object)
+        labels = pd.Index([])
     if last_wins_across_jobs and len(labels):
+        # Only here are the emails of every imported row needed: as Python strings they
+        # cost ~80 bytes per row, the largest part of an import's memory at its end.
+        emails = email_key(pd.concat([j.emails for j in done])).to_numpy(dtype=object)
         superseded = pd.Series(emails).duplicated(keep="last").to_numpy()
         if superseded.any():
             last = pd.Series(labels.to_numpy(), index=emails).groupby(level=0).last()

@@ -296,7 +296,8 @@ def import_contacts(
             sub.jobs,
             outcomes,
             source=kept,
-            last_wins_across_jobs=stream and dedupe == "last",
+            # A source read ahead sends each email's last row only: no job supersedes another.
+            last_wins_across_jobs=stream and dedupe == "last" and planner.latest is None,
             requests=client.stats["requests"] - since,
             source_path=path,
             finish=finish,
