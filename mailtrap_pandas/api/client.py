@@ -181,9 +181,16 @@ class Client:
         self.close()
 
     def close(self) -> None:
-        """Close the HTTP session (unless it was passed in by the caller)."""
+        """Close the HTTP session (unless it was passed in by the caller) and the rate file.
+
+        The rate file's connection is shared by every client of the process on that file;
+        it closes with the last of them (a client never closed lets go of it when
+        collected, or at exit).
+        """
         if self._own_session:
             self.session.close()
+        if self._budget is not None:
+            self._budget.close()
 
     def __getstate__(self) -> dict[str, Any]:
         raise TypeError("Client objects hold a secret and are not picklable")

@@ -9,16 +9,20 @@ until every window has room and then records the request. Budgets are shared
 through a process-wide registry keyed by (base URL, account) and (base URL,
 token digest), so two ``Client`` objects in one notebook draw from the same
 pool, as the server counts them; with a rate file (:class:`SharedSlots`),
-several processes share the windows and the pause after a 429.
+several processes share the windows and the pause after a 429. Each process opens
+one connection per rate file, shared by every budget on it and closed when the last
+of them is closed or collected, or when the interpreter exits.
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -118,6 +122,17 @@ class SharedSlots:
         )
         self._lock = threading.Lock()
 
+    def close(self) -> None:
+        """Close the file's connection; the rows stay for the other processes."""
+        with self._lock:  # never in the middle of another thread's transaction
+            self._db.close()
+
+    def __enter__(self) -> SharedSlots:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def take(
         self,
         windows: Sequence[tuple[str, Window]],
@@ -185,6 +200,75 @@ _REGISTRY: dict[tuple[str, ...], _Log] = {}
 _REGISTRY_LOCK = threading.Lock()
 
 
+@dataclass
+class _OpenFile:
+    slots: SharedSlots
+    users: int = 0
+
+
+# One connection per (process, rate file), counted by its users: a notebook that makes a
+# Client per cell and never closes one holds one connection, not one per cell. The pid is
+# part of the key because a SQLite connection must not cross a fork: a child opens its own,
+# and leaves the ones it inherited alone.
+_FILES: dict[tuple[int, str], _OpenFile] = {}
+# Users gone without close(): their budget was garbage-collected. The collector may run
+# in a thread that holds _REGISTRY_LOCK, so a finalizer must not take it: it only notes
+# the key here, and the next open or close (or the interpreter's exit) settles it.
+_COLLECTED: list[tuple[int, str]] = []
+
+
+def _collected(key: tuple[int, str]) -> None:
+    _COLLECTED.append(key)  # atomic: no lock needed, none may be taken
+
+
+def _settle_collected() -> list[SharedSlots]:
+    """Count the collected users out (under ``_REGISTRY_LOCK``); return what to close."""
+    closing = []
+    while _COLLECTED:
+        key = _COLLECTED.pop()
+        entry = _FILES.get(key)
+        if entry is None or key[0] != os.getpid():
+            continue
+        entry.users -= 1
+        if entry.users <= 0:
+            del _FILES[key]
+            closing.append(entry.slots)
+    return closing
+
+
+def _open_slots(path: str | os.PathLike[str]) -> tuple[tuple[int, str], SharedSlots]:
+    key = (os.getpid(), os.path.realpath(os.path.expanduser(os.fspath(path))))
+    with _REGISTRY_LOCK:
+        closing = _settle_collected()
+        entry = _FILES.get(key)
+        if entry is None:
+            entry = _FILES[key] = _OpenFile(SharedSlots(path))
+        entry.users += 1
+    for slots in closing:  # nobody holds these any more
+        slots.close()
+    return key, entry.slots
+
+
+def _release_slots(key: tuple[int, str]) -> None:
+    """One user fewer; the last one closes the connection."""
+    with _REGISTRY_LOCK:
+        _COLLECTED.append(key)
+        closing = _settle_collected()
+    for slots in closing:
+        slots.close()
+
+
+@atexit.register
+def _close_rate_files() -> None:
+    """At exit, close this process's rate files, whoever still holds them."""
+    with _REGISTRY_LOCK:
+        mine = [key for key in _FILES if key[0] == os.getpid()]
+        closing = [_FILES.pop(key).slots for key in mine]
+        _COLLECTED.clear()
+    for slots in closing:
+        slots.close()
+
+
 class RateBudget:
     """A thread-safe request budget made of one or more sliding windows.
 
@@ -199,7 +283,8 @@ class RateBudget:
         Injected for tests.
     shared_file : path, optional
         A SQLite file through which several processes share the windows
-        (wall-clock time; see :class:`SharedSlots`).
+        (wall-clock time; see :class:`SharedSlots`). Its connection is released by
+        :meth:`close`, when the budget is garbage-collected, or at interpreter exit.
     """
 
     def __init__(
@@ -235,7 +320,11 @@ class RateBudget:
                 continue
             with _REGISTRY_LOCK:
                 self._logs.append(_REGISTRY.setdefault(key, _Log(w)))
-        self._file = SharedSlots(shared_file) if shared_file and self.windows else None
+        self._shared_file = shared_file if shared_file and self.windows else None
+        self._file: SharedSlots | None = None
+        self._release: weakref.finalize[Any, Any] | None = None
+        if self._shared_file is not None:
+            self._slots()  # open now: a file that cannot be opened fails here, not mid-job
         self._file_windows = keys
         # The server's 429 is about the account or the token, whatever limits we configured.
         self._pause_keys = (f"{base_url}|account|{account_id}", f"{base_url}|token|{digest}")
@@ -248,13 +337,36 @@ class RateBudget:
         spec = ", ".join(f"{w.limit}/{w.period:g}s per {w.scope}" for w in self.windows)
         return f"RateBudget({spec or 'off'})"
 
+    def close(self) -> None:
+        """Release the rate file's connection (see ``shared_file``); a no-op without one.
+
+        The budget stays usable: a later request opens the file again.
+        """
+        with self._lock:
+            release, self._release, self._file = self._release, None, None
+        # detach() hands the key back only if the collector has not used it: released once.
+        found = release.detach() if release is not None else None
+        if found is not None:
+            _release_slots(found[2][0])
+
+    def _slots(self) -> SharedSlots:
+        """The rate file's slots, opened (again) if need be."""
+        assert self._shared_file is not None
+        with self._lock:
+            if self._file is None:
+                key, self._file = _open_slots(self._shared_file)
+                # The finalizer holds the key, not the budget: a budget nobody closes is
+                # still collected, and gives its connection back then.
+                self._release = weakref.finalize(self, _collected, key)
+            return self._file
+
     def acquire(self) -> float:
         """Block until a request may be sent, record it, and return the seconds waited."""
         return self.reserve()[1]
 
     def reserve(self) -> tuple[Any, float]:
         """Like :meth:`acquire`, and also return the request's slot for :meth:`settle`."""
-        if self._file is not None:
+        if self._shared_file is not None:
             return self._reserve_in_file()
         waited = 0.0
         while True:
@@ -272,7 +384,6 @@ class RateBudget:
             waited += wait
 
     def _reserve_in_file(self) -> tuple[Any, float]:
-        assert self._file is not None
         waited = 0.0
         while True:
             pause = self._blocked_until - self._clock()
@@ -280,7 +391,7 @@ class RateBudget:
                 self._sleep(pause)
                 waited += pause
                 continue
-            wait, ids = self._file.take(self._file_windows, time.time(), self._pause_keys)
+            wait, ids = self._slots().take(self._file_windows, time.time(), self._pause_keys)
             if not ids:
                 self._sleep(wait)
                 waited += wait
@@ -298,8 +409,7 @@ class RateBudget:
         at least as conservative as the server's, even when latencies vary.
         """
         if isinstance(slot, tuple):  # ("file", row ids)
-            assert self._file is not None
-            self._file.settle(slot[1], time.time())
+            self._slots().settle(slot[1], time.time())
             return
         with self._lock:
             slot[0] = max(slot[0], self._clock())
@@ -315,8 +425,8 @@ class RateBudget:
             self._blocked_until = max(self._blocked_until, until)
             for log in self._logs:
                 log.blocked_until = max(log.blocked_until, until)
-        if self._file is not None:
-            self._file.pause(self._pause_keys, time.time() + seconds)
+        if self._shared_file is not None:
+            self._slots().pause(self._pause_keys, time.time() + seconds)
 
     def seconds_for(self, n_requests: int) -> float:
         """Lower bound of the time ``n_requests`` more requests need under this budget.

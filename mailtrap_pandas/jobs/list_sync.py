@@ -123,8 +123,10 @@ class SyncPlan:
     snapshot_fingerprint: str
     _client: Client = field(repr=False)
     _snapshot_columns: list[Any] = field(default_factory=list, repr=False)
-    #: The store recording the members this package added (``remove_missing="tracked"``).
-    _store: SyncStore | None = field(default=None, repr=False)
+    #: Where the members this package adds are recorded (``remove_missing="tracked"``): the
+    #: ``journal`` of :func:`sync_list`, opened by :meth:`apply` and closed again (a plan
+    #: may live long, or never be applied); ``False`` records nothing.
+    _journal: str | os.PathLike[str] | bool | Journal | None = field(default=False, repr=False)
 
     @property
     def empty(self) -> bool:
@@ -253,14 +255,20 @@ class SyncPlan:
                     progress=progress,
                     journal=journal,
                 )
-        if self._store is not None:  # what this package put on the list, for "tracked"
-            for name, record in (
-                ("adds", self._store.members_added),
-                ("removes", self._store.members_removed),
-            ):
-                if name in out:
-                    done = getattr(self, name).loc[out[name].imported_index, "email"]
-                    record(self.list_id, email_hashes(done, self._store.hash_key))
+        if self._journal is not False:  # what this package put on the list, for "tracked"
+            store_file = open_journal(self._journal)
+            try:
+                store = SyncStore(store_file, self._client.base_url, self._client.account_id)
+                for name, record in (
+                    ("adds", store.members_added),
+                    ("removes", store.members_removed),
+                ):
+                    if name in out:
+                        done = getattr(self, name).loc[out[name].imported_index, "email"]
+                        record(self.list_id, email_hashes(done, store.hash_key))
+            finally:
+                if store_file is not self._journal:  # ours to close; one passed in stays open
+                    store_file.close()
         return out
 
 
@@ -334,14 +342,20 @@ def sync_list(
     )
     if remove_missing not in (True, False, "tracked"):
         raise InputError(f"remove_missing must be True, False or 'tracked', not {remove_missing!r}")
-    store = SyncStore(open_journal(journal), client.base_url, client.account_id)
-    removes = pd.DataFrame({"email": pd.Series([], dtype="string")})
-    if remove_missing:
-        gone = members & ~snap_key.isin(set(key)).to_numpy(dtype=bool)
-        if remove_missing == "tracked":
-            ours = np.isin(email_hashes(snap["email"], store.hash_key), store.members(list_id))
-            gone &= ours
-        removes = pd.DataFrame({"email": snap["email"][gone].astype("string").to_numpy()})
+    # Opened now too, so that a store that cannot be opened fails before apply() sends.
+    store_file = open_journal(journal)
+    try:
+        store = SyncStore(store_file, client.base_url, client.account_id)
+        removes = pd.DataFrame({"email": pd.Series([], dtype="string")})
+        if remove_missing:
+            gone = members & ~snap_key.isin(set(key)).to_numpy(dtype=bool)
+            if remove_missing == "tracked":
+                ours = np.isin(email_hashes(snap["email"], store.hash_key), store.members(list_id))
+                gone &= ours
+            removes = pd.DataFrame({"email": snap["email"][gone].astype("string").to_numpy()})
+    finally:
+        if store_file is not journal:  # ours to close; apply() opens it again
+            store_file.close()
     return SyncPlan(
         list_id=int(list_id),
         adds=adds,
@@ -352,5 +366,5 @@ def sync_list(
         snapshot_fingerprint=fingerprint(snap),
         _client=client,
         _snapshot_columns=list(snap.columns),
-        _store=store,
+        _journal=journal,
     )

@@ -221,6 +221,12 @@ class Journal:
         """Close the database connection."""
         self._db.close()
 
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def _migrate(self) -> None:
         self._db.executescript(_SCHEMA)
         self._db.execute("BEGIN IMMEDIATE")  # two processes opening an old file: one migrates

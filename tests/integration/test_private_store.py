@@ -8,6 +8,7 @@ import sqlite3
 import stat
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +121,7 @@ def test_a_version_2_store_is_rewritten_to_hashes_and_still_never_sends_twice(
 
     account = f"{client.base_url}|{client.account_id}"
     plain = [(events._event_key(account, e.lower(), "signup", {}, None), e.lower()) for e in EMAILS]
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:  # closing: sqlite3's with only commits
         db.execute("DELETE FROM event_ledger")
         db.executemany(
             "INSERT INTO event_ledger (key, account, email, name, status, updated_at) "
@@ -146,6 +147,7 @@ def test_rate_file_and_downloads_are_private(emu: Emulator, tmp_path: Path) -> N
     rate = tmp_path / "rates" / "rate.sqlite"
     budget = RateBudget([Window(10, 1.0)], shared_file=rate)
     budget.acquire()
+    budget.close()
     assert mode(rate) == 0o600 and mode(rate.parent) == 0o700
     client = emu.client(rate_limit=None)
     client.contacts.create("ann@example.com")

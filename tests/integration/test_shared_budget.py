@@ -83,7 +83,11 @@ def test_a_429_pauses_every_process_sharing_the_rate_file(tmp_path: Path) -> Non
 
 
 def test_pause_is_shared_through_the_file(tmp_path: Path) -> None:
-    one, two = SharedSlots(tmp_path / "r.sqlite"), SharedSlots(tmp_path / "r.sqlite")
+    with SharedSlots(tmp_path / "r.sqlite") as one, SharedSlots(tmp_path / "r.sqlite") as two:
+        pause_through_file(one, two)
+
+
+def pause_through_file(one: SharedSlots, two: SharedSlots) -> None:
     window = [("k", Window(100, 10.0))]
     two.pause(["acct"], 105.0)
     assert one.take(window, 100.0, ["acct"]) == (5.0, [])
@@ -94,7 +98,11 @@ def test_pause_is_shared_through_the_file(tmp_path: Path) -> None:
 
 
 def test_slots_wait_when_full_and_free_up(tmp_path: Path) -> None:
-    slots = SharedSlots(tmp_path / "r.sqlite")
+    with SharedSlots(tmp_path / "r.sqlite") as slots:
+        wait_and_free_up(slots)
+
+
+def wait_and_free_up(slots: SharedSlots) -> None:
     window = [("k", Window(2, 10.0))]
     wait, first = slots.take(window, 100.0)
     assert wait == 0.0 and first

@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -207,7 +208,7 @@ def test_store_keeps_keyed_hashes_never_addresses(emu: Any, tmp_path: Path) -> N
         Path(f"{journal}-wal").read_bytes() if Path(f"{journal}-wal").exists() else b""
     )
     assert b"user1@example.com" not in raw and b"example.com" not in raw
-    with sqlite3.connect(journal) as db:
+    with closing(sqlite3.connect(journal)) as db:  # sqlite3's own with block does not close
         version = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         assert int(version[0]) >= 3
         # 16 bytes per email on disk: two 8-byte hashes.
@@ -244,7 +245,7 @@ def test_kill_9_mid_sync_then_rerun_sends_only_unconfirmed_rows(tmp_path: Path) 
             if not journal.exists():
                 return 0
             try:
-                with sqlite3.connect(journal, timeout=5) as db:
+                with closing(sqlite3.connect(journal, timeout=5)) as db:
                     query = "SELECT coalesce(sum(length(emails)), 0) / 8 FROM sync_state"
                     return int(db.execute(query).fetchone()[0])
             except sqlite3.OperationalError:  # tables not created yet

@@ -14,7 +14,11 @@ KEY = ("https://mailtrap.io", "7", "ab" * 32)
 
 
 def test_state_machine(tmp_path: Path) -> None:
-    j = Journal(tmp_path / "j.sqlite")
+    with Journal(tmp_path / "j.sqlite") as j:
+        state_machine(j)
+
+
+def state_machine(j: Journal) -> None:
     assert j.get(*KEY) is None
     j.begin(*KEY, chunk=0, rows=10)
     entry = j.get(*KEY)
@@ -31,7 +35,11 @@ def test_state_machine(tmp_path: Path) -> None:
 
 
 def test_rejected_keeps_the_server_errors_and_forget_drops(tmp_path: Path) -> None:
-    j = Journal(tmp_path / "j.sqlite")
+    with Journal(tmp_path / "j.sqlite") as j:
+        rejected_then_forgotten(j)
+
+
+def rejected_then_forgotten(j: Journal) -> None:
     j.begin(*KEY, chunk=1, rows=2)
     j.rejected(*KEY, detail=[["a@x.io", "email", "is invalid"]])
     entry = j.get(*KEY)
@@ -42,11 +50,10 @@ def test_rejected_keeps_the_server_errors_and_forget_drops(tmp_path: Path) -> No
 
 def test_writes_survive_without_close_and_are_shared(tmp_path: Path) -> None:
     path = tmp_path / "j.sqlite"
-    a = Journal(path)
-    b = Journal(path)  # a second process would see the same
-    a.begin(*KEY, chunk=0, rows=1)
-    a.uncertain(*KEY)
-    entry = b.get(*KEY)
+    with Journal(path) as a, Journal(path) as b:  # b: as a second process would see it
+        a.begin(*KEY, chunk=0, rows=1)
+        a.uncertain(*KEY)
+        entry = b.get(*KEY)  # before a is closed
     assert entry is not None and entry.state == "uncertain"
     with closing(sqlite3.connect(path)) as db:  # sqlite3's own with block does not close
         mode = db.execute("PRAGMA journal_mode").fetchone()[0]
@@ -54,15 +61,15 @@ def test_writes_survive_without_close_and_are_shared(tmp_path: Path) -> None:
 
 
 def test_keys_are_per_account_and_base_url(tmp_path: Path) -> None:
-    j = Journal(tmp_path / "j.sqlite")
-    j.begin(*KEY, chunk=0, rows=1)
-    assert j.get("https://mailtrap.io", "8", KEY[2]) is None
-    assert j.get("http://127.0.0.1:9", "7", KEY[2]) is None
+    with Journal(tmp_path / "j.sqlite") as j:
+        j.begin(*KEY, chunk=0, rows=1)
+        assert j.get("https://mailtrap.io", "8", KEY[2]) is None
+        assert j.get("http://127.0.0.1:9", "7", KEY[2]) is None
 
 
 def test_no_token_column(tmp_path: Path) -> None:
-    j = Journal(tmp_path / "j.sqlite")
-    cols = [r[1] for r in j._db.execute("PRAGMA table_info(imports)")]
+    with Journal(tmp_path / "j.sqlite") as j:
+        cols = [r[1] for r in j._db.execute("PRAGMA table_info(imports)")]
     assert not any("token" in c or "auth" in c for c in cols)
 
 
@@ -72,6 +79,10 @@ def test_default_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert default_path() == tmp_path / "mailtrap-pandas" / "journal.sqlite"
     monkeypatch.setenv(ENV, str(tmp_path / "x.sqlite"))
     assert default_path() == tmp_path / "x.sqlite"
-    assert open_journal(True).path == str(tmp_path / "x.sqlite")
-    assert open_journal(False).path == ":memory:"
-    assert open_journal(str(tmp_path / "y.sqlite")).path == str(tmp_path / "y.sqlite")
+    for arg, path in [
+        (True, str(tmp_path / "x.sqlite")),
+        (False, ":memory:"),
+        (str(tmp_path / "y.sqlite"), str(tmp_path / "y.sqlite")),
+    ]:
+        with open_journal(arg) as journal:
+            assert journal.path == path

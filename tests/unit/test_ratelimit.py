@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import gc
+import sqlite3
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from mailtrap_pandas import Client
 from mailtrap_pandas.api.ratelimit import (
     DEFAULT_LIMITS,
     RateBudget,
@@ -297,24 +300,24 @@ def test_eta_is_the_slowest_window() -> None:
 
 
 def test_settle_re_stamps_every_window_of_a_request_in_the_file(tmp_path: Path) -> None:
-    slots = SharedSlots(tmp_path / "r.sqlite")
-    windows = [("account", Window(1, 10.0)), ("token", Window(1, 10.0))]
-    wait, ids = slots.take(windows, 100.0)
-    assert wait == 0.0 and len(ids) == 2
-    slots.settle(ids, 105.0)
-    for key, window in windows:  # both slots now count from 105: they leave at 115
-        assert slots.take([(key, window)], 112.0) == (3.0, [])
-    assert slots.take(windows, 115.0)[0] == 0.0
+    with SharedSlots(tmp_path / "r.sqlite") as slots:
+        windows = [("account", Window(1, 10.0)), ("token", Window(1, 10.0))]
+        wait, ids = slots.take(windows, 100.0)
+        assert wait == 0.0 and len(ids) == 2
+        slots.settle(ids, 105.0)
+        for key, window in windows:  # both slots now count from 105: they leave at 115
+            assert slots.take([(key, window)], 112.0) == (3.0, [])
+        assert slots.take(windows, 115.0)[0] == 0.0
 
 
 def test_the_rate_file_is_the_given_file_in_wal_mode_with_a_minute_for_locks(
     tmp_path: Path,
 ) -> None:
-    slots = SharedSlots(tmp_path / "r.sqlite")
-    assert (tmp_path / "r.sqlite").exists()
-    assert slots._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    # Many processes queue on the file's lock: SQLite's default 5 s would fail them at once.
-    assert slots._db.execute("PRAGMA busy_timeout").fetchone()[0] == 60_000
+    with SharedSlots(tmp_path / "r.sqlite") as slots:
+        assert (tmp_path / "r.sqlite").exists()
+        assert slots._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        # Many processes queue on the file's lock: SQLite's default 5 s would fail them at once.
+        assert slots._db.execute("PRAGMA busy_timeout").fetchone()[0] == 60_000
 
 
 def test_a_rate_file_budget_is_usable_from_other_threads(tmp_path: Path) -> None:
@@ -372,10 +375,10 @@ def test_a_second_429_during_the_pause_adds_to_the_wait(tmp_path: Path) -> None:
 
 
 def test_a_failed_take_rolls_back_and_leaves_the_file_usable(tmp_path: Path) -> None:
-    slots = SharedSlots(tmp_path / "r.sqlite")
-    with pytest.raises(ValueError):
-        slots.take([], 100.0)  # no window: fails inside the transaction
-    assert slots.take([("k", Window(1, 10.0))], 100.0)[0] == 0.0  # no transaction left open
+    with SharedSlots(tmp_path / "r.sqlite") as slots:
+        with pytest.raises(ValueError):
+            slots.take([], 100.0)  # no window: fails inside the transaction
+        assert slots.take([("k", Window(1, 10.0))], 100.0)[0] == 0.0  # no transaction left open
 
 
 def test_a_rate_file_budget_adds_up_its_waits(tmp_path: Path) -> None:
@@ -415,3 +418,50 @@ def test_a_rate_file_budget_sleeps_its_own_pause_by_its_own_clock(tmp_path: Path
     # One sleep of exactly the pause, measured by the budget's clock; the file's copy of the
     # pause (wall-clock) has passed by then, so it adds no second sleep.
     assert clock.slept == [pytest.approx(0.3, abs=1e-9)]
+
+
+def closed(slots: SharedSlots) -> bool:
+    try:
+        slots.take([("probe", Window(1_000, 1.0))], 0.0)
+    except sqlite3.ProgrammingError:  # "Cannot operate on a closed database."
+        return True
+    return False
+
+
+def test_budgets_on_one_rate_file_share_a_connection_the_last_one_closes(tmp_path: Path) -> None:
+    path = tmp_path / "rate.sqlite"
+    a = RateBudget([Window(5, 1.0)], shared_file=path)
+    b = RateBudget([Window(5, 1.0)], shared_file=path)
+    slots = a._file
+    assert slots is not None and b._file is slots  # one connection per file and process
+    a.close()
+    a.close()  # twice is harmless and does not count b out
+    assert not closed(slots)
+    b.acquire()
+    b.close()
+    assert closed(slots)
+    b.acquire()  # a closed budget opens the file again when it is used
+    b.close()
+
+
+def test_a_budget_nobody_closes_gives_its_connection_back_when_collected(tmp_path: Path) -> None:
+    lost = RateBudget([Window(5, 1.0)], shared_file=tmp_path / "lost.sqlite")
+    slots = lost._file
+    assert slots is not None
+    del lost
+    gc.collect()
+    # The collector only notes it (it may run while the registry is locked); the next
+    # open settles it, and closes the file: no unclosed connection left for Python 3.13.
+    RateBudget([Window(5, 1.0)], shared_file=tmp_path / "other.sqlite").close()
+    assert closed(slots)
+
+
+def test_closing_a_client_closes_its_rate_file(tmp_path: Path) -> None:
+    client = Client(
+        "t", account_id=1, base_url="http://127.0.0.1:9", rate_limit_file=tmp_path / "r.sqlite"
+    )
+    slots = client.budget._file
+    assert slots is not None
+    with client:
+        pass
+    assert closed(slots)

@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from mailtrap_pandas.jobs.store import SCHEMA_VERSION, Journal, RemovalLedger
 
 
 def version(path: Path) -> str:
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:  # sqlite3's own with block does not close
         return str(db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0])
 
 
 def test_an_older_store_is_migrated_in_place(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite"
-    with sqlite3.connect(path) as db:  # a version-2 file: imports and events only
+    with closing(sqlite3.connect(path)) as db, db:  # a version-2 file: imports and events only
         db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         db.execute("INSERT INTO meta VALUES ('schema_version', '2')")
     Journal(path).close()
     assert version(path) == str(SCHEMA_VERSION)
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".sqlite") == [path.name]
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"imports", "event_ledger", "removal_ledger"} <= tables
     assert {"sync_scopes", "sync_state", "list_members"} <= tables
@@ -46,7 +47,7 @@ def test_digests_are_keyed_per_store_and_stable_within_one(tmp_path: Path) -> No
 def test_a_version_3_removal_secret_becomes_the_files_secret(tmp_path: Path) -> None:
     # Digests of an unfinished removal run written by version 3 must still match.
     path = tmp_path / "journal.sqlite"
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:  # closed, and committed first
         db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         db.execute("INSERT INTO meta VALUES ('schema_version', '3')")
         db.execute("INSERT INTO meta VALUES ('removal_secret', ?)", ("ab" * 32,))

@@ -46,25 +46,25 @@ def test_state_compare_marks_seen_and_repeats() -> None:
 
 
 def test_store_merges_newest_forgets_and_tracks_members(tmp_path: object) -> None:
-    journal = Journal(":memory:")
-    store = SyncStore(journal, "http://x", "1")
-    rng = np.random.default_rng(0)
-    keys = rng.integers(0, 2**63, 5000, dtype=np.uint64) * np.uint64(2)
-    store.confirm(keys, np.full(5000, 2, dtype=np.uint64))
-    store.confirm(keys[:10], np.full(10, 4, dtype=np.uint64))  # newer values win
-    loaded_keys, loaded, raws = store.load()
-    assert not raws.any()  # confirmed without raw hashes: unknown
-    assert store.count() == 5000 and (np.diff(loaded_keys.astype(object)) > 0).all()
-    by_key = dict(zip(loaded_keys.tolist(), loaded.tolist(), strict=True))
-    assert by_key[int(keys[0])] == 4 and by_key[int(keys[20])] == 2
-    store.forget(keys[:100])
-    assert store.count() == 4900
-    store.members_added(3, keys[:50])
-    store.members_removed(3, keys[:10])
-    assert sorted(store.members(3).tolist()) == sorted(keys[10:50].tolist())
-    assert len(store.members(4)) == 0
-    other = SyncStore(journal, "http://x", "2")  # another account: its own state
-    assert other.count() == 0 and other.hash_key == store.hash_key
+    with Journal(":memory:") as journal:
+        store = SyncStore(journal, "http://x", "1")
+        rng = np.random.default_rng(0)
+        keys = rng.integers(0, 2**63, 5000, dtype=np.uint64) * np.uint64(2)
+        store.confirm(keys, np.full(5000, 2, dtype=np.uint64))
+        store.confirm(keys[:10], np.full(10, 4, dtype=np.uint64))  # newer values win
+        loaded_keys, loaded, raws = store.load()
+        assert not raws.any()  # confirmed without raw hashes: unknown
+        assert store.count() == 5000 and (np.diff(loaded_keys.astype(object)) > 0).all()
+        by_key = dict(zip(loaded_keys.tolist(), loaded.tolist(), strict=True))
+        assert by_key[int(keys[0])] == 4 and by_key[int(keys[20])] == 2
+        store.forget(keys[:100])
+        assert store.count() == 4900
+        store.members_added(3, keys[:50])
+        store.members_removed(3, keys[:10])
+        assert sorted(store.members(3).tolist()) == sorted(keys[10:50].tolist())
+        assert len(store.members(4)) == 0
+        other = SyncStore(journal, "http://x", "2")  # another account: its own state
+        assert other.count() == 0 and other.hash_key == store.hash_key
 
 
 def raw(values: list[object], dtype: object = object) -> list[int]:

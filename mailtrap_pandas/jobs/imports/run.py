@@ -274,9 +274,15 @@ def import_contacts(
         mode=mode,
         existing=existing,
     )
+    store = open_journal(journal)
+
+    def close_journal() -> None:
+        if store is not journal:  # ours to close; a Journal passed in stays open
+            store.close()
+
     sub = Submitter(
         client=client,
-        journal=open_journal(journal),
+        journal=store,
         planner=planner,
         outcomes=outcomes,
         progress=bar,
@@ -317,6 +323,7 @@ def import_contacts(
                     resolve_uncertain(sub)
                 finally:
                     sub.spool.close()
+                    close_journal()
                 return result(since)
 
             early = result(start, finish)
@@ -330,6 +337,7 @@ def import_contacts(
         if not spool_in_use:
             # Also when an error stops the import: the spool is an open temporary file.
             sub.spool.close()
+            close_journal()
 
 
 def to_import_payloads(

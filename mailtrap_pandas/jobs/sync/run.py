@@ -162,88 +162,92 @@ def sync(
     client, specs, size = prepare_run(client, fields, chunk_size)
     check_list_ids(client, list_ids, exclude_list_ids)
     store_file = open_journal(journal)
-    store = SyncStore(store_file, client.base_url, client.account_id)
-    began = time.time()
-    reconciling = _choose(reconcile, store, reconcile_after_days, began)
-    state = SyncState(*store.load())
-    frames, total, stream = open_source(source, size)
-    snapshot = take_snapshot(client, progress=show) if reconciling else None
-    bar = Progress(show, total, client.budget, desc="sync")
-    outcomes = Outcomes()
-    validate_kw: dict[str, Any] = {
-        "columns": columns,
-        "nulls": "skip",
-        "dedupe": "last",
-        "unknown": "report",
-        **validation,
-    }
-    planner = SyncPlanner(
-        specs=specs,
-        list_ids=list_ids,
-        exclude_list_ids=exclude_list_ids,
-        chunk_size=size,
-        validate_kw=validate_kw,
-        dedupe=validate_kw["dedupe"],
-        stream=stream,
-        outcomes=outcomes,
-        progress=bar,
-        store=store,
-        state=state,
-        snapshot=None if snapshot is None else index_snapshot(snapshot),
-    )
-    sub = Submitter(
-        client=client,
-        journal=store_file,
-        planner=planner,
-        outcomes=outcomes,
-        progress=bar,
-        poll_interval=poll_interval,
-        max_poll_interval=max_poll_interval,
-        on_done=planner.confirm,
-        resend_done=True,
-    )
     try:
-        for frame in frames:
-            for chunk, valid in planner.plan(frame):
-                sub.submit(chunk, valid)
-        sub.poll()
-        resolve_uncertain(sub)
-    finally:
-        bar.close()
-        sub.spool.close()  # the failed-job spool: an open temporary file until closed
-    imported = assemble(
-        sub.jobs,
-        outcomes,
-        source=source if isinstance(source, pd.DataFrame) else None,
-        last_wins_across_jobs=stream and validate_kw["dedupe"] == "last",
-        requests=0,
-    )
-    unseen = state.unseen()
-    removed = pd.DataFrame({"email": pd.Series([], dtype="string")})
-    if missing == "remove_from_lists" and len(unseen):
-        assert list_ids is not None
-        removed = _remove_missing(
-            client,
-            store,
-            unseen,
-            [int(i) for i in list_ids],
-            snapshot,
-            max_remove_fraction,
-            show,
-            poll_interval,
-            max_poll_interval,
+        store = SyncStore(store_file, client.base_url, client.account_id)
+        began = time.time()
+        reconciling = _choose(reconcile, store, reconcile_after_days, began)
+        state = SyncState(*store.load())
+        frames, total, stream = open_source(source, size)
+        snapshot = take_snapshot(client, progress=show) if reconciling else None
+        bar = Progress(show, total, client.budget, desc="sync")
+        outcomes = Outcomes()
+        validate_kw: dict[str, Any] = {
+            "columns": columns,
+            "nulls": "skip",
+            "dedupe": "last",
+            "unknown": "report",
+            **validation,
+        }
+        planner = SyncPlanner(
+            specs=specs,
+            list_ids=list_ids,
+            exclude_list_ids=exclude_list_ids,
+            chunk_size=size,
+            validate_kw=validate_kw,
+            dedupe=validate_kw["dedupe"],
+            stream=stream,
+            outcomes=outcomes,
+            progress=bar,
+            store=store,
+            state=state,
+            snapshot=None if snapshot is None else index_snapshot(snapshot),
         )
-    if reconciling:
-        store.mark_reconciled(began)
-    unchanged = planner.unchanged
-    return SyncResult(
-        imported=imported,
-        unchanged=unchanged[0].append(unchanged[1:]) if unchanged else pd.Index([]),
-        missing=len(unseen),
-        removed=removed,
-        reconciled=reconciling,
-        requests=client.stats["requests"] - start,
-    )
+        sub = Submitter(
+            client=client,
+            journal=store_file,
+            planner=planner,
+            outcomes=outcomes,
+            progress=bar,
+            poll_interval=poll_interval,
+            max_poll_interval=max_poll_interval,
+            on_done=planner.confirm,
+            resend_done=True,
+        )
+        try:
+            for frame in frames:
+                for chunk, valid in planner.plan(frame):
+                    sub.submit(chunk, valid)
+            sub.poll()
+            resolve_uncertain(sub)
+        finally:
+            bar.close()
+            sub.spool.close()  # the failed-job spool: an open temporary file until closed
+        imported = assemble(
+            sub.jobs,
+            outcomes,
+            source=source if isinstance(source, pd.DataFrame) else None,
+            last_wins_across_jobs=stream and validate_kw["dedupe"] == "last",
+            requests=0,
+        )
+        unseen = state.unseen()
+        removed = pd.DataFrame({"email": pd.Series([], dtype="string")})
+        if missing == "remove_from_lists" and len(unseen):
+            assert list_ids is not None
+            removed = _remove_missing(
+                client,
+                store,
+                unseen,
+                [int(i) for i in list_ids],
+                snapshot,
+                max_remove_fraction,
+                show,
+                poll_interval,
+                max_poll_interval,
+            )
+        if reconciling:
+            store.mark_reconciled(began)
+        unchanged = planner.unchanged
+        return SyncResult(
+            imported=imported,
+            unchanged=unchanged[0].append(unchanged[1:]) if unchanged else pd.Index([]),
+            missing=len(unseen),
+            removed=removed,
+            reconciled=reconciling,
+            requests=client.stats["requests"] - start,
+        )
+    finally:
+        if store_file is not journal:  # ours to close; a Journal passed in stays open
+            store_file.close()
 
 
 def _remove_missing(
