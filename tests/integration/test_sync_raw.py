@@ -8,6 +8,7 @@ dtype sends every row through validation again, and re-sends what now validates 
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,7 @@ def test_unchanged_raw_rows_skip_validation(emu: Any, tmp_path: Path, validated:
     validated.clear()
     third = run(emu, changed, journal)
     assert len(third.sent) == 0 and len(third.unchanged) == 200 and validated == [0]
-    with sqlite3.connect(journal) as db:  # 8 more bytes per email: the raw-row hash
+    with closing(sqlite3.connect(journal)) as db:  # 8 more bytes per email: the raw-row hash
         assert db.execute("SELECT sum(length(raws)) FROM sync_state").fetchone()[0] == 200 * 8
 
 

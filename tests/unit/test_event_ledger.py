@@ -3,10 +3,30 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
 
+import pytest
+
 from mailtrap_pandas.jobs.store import EventLedger, Journal
+
+Opener = Callable[[Path], Journal]
+
+
+@pytest.fixture
+def journal_at() -> Iterator[Opener]:
+    """Opens journals, and closes every one of them after the test (Python 3.13 warns)."""
+    opened: list[Journal] = []
+
+    def open_at(path: Path) -> Journal:
+        opened.append(Journal(path))
+        return opened[-1]
+
+    yield open_at
+    for journal in opened:
+        journal.close()
+
 
 CLAIM = ("event-key-1", "https://mailtrap.io|7", "Ann@Example.com", "signup")
 
@@ -18,8 +38,8 @@ def rows(path: Path) -> list[tuple[object, ...]]:
         ).fetchall()
 
 
-def test_a_new_key_is_claimed_once(tmp_path: Path) -> None:
-    ledger = EventLedger(Journal(tmp_path / "j.sqlite"))
+def test_a_new_key_is_claimed_once(tmp_path: Path, journal_at: Opener) -> None:
+    ledger = EventLedger(journal_at(tmp_path / "j.sqlite"))
     assert ledger.status("event-key-1") is None
     assert ledger.claim(*CLAIM, resend_uncertain=False) is None  # ours: now "sending"
     assert ledger.status("event-key-1") == "sending"
@@ -27,18 +47,18 @@ def test_a_new_key_is_claimed_once(tmp_path: Path) -> None:
     assert ledger.claim(*CLAIM, resend_uncertain=False) == "sending"
 
 
-def test_two_journals_on_one_file_never_both_claim(tmp_path: Path) -> None:
-    one = EventLedger(Journal(tmp_path / "j.sqlite"))
-    two = EventLedger(Journal(tmp_path / "j.sqlite"))
+def test_two_journals_on_one_file_never_both_claim(tmp_path: Path, journal_at: Opener) -> None:
+    one = EventLedger(journal_at(tmp_path / "j.sqlite"))
+    two = EventLedger(journal_at(tmp_path / "j.sqlite"))
     assert one.claim(*CLAIM, resend_uncertain=False) is None
     assert two.claim(*CLAIM, resend_uncertain=False) == "sending"
     assert two.status("event-key-1") == "sending"
 
 
 def test_resend_uncertain_takes_back_sending_and_uncertain_but_never_sent(
-    tmp_path: Path,
+    tmp_path: Path, journal_at: Opener
 ) -> None:
-    ledger = EventLedger(Journal(tmp_path / "j.sqlite"))
+    ledger = EventLedger(journal_at(tmp_path / "j.sqlite"))
     key, account, email, name = CLAIM
     ledger.mark(key, account, email, name, "uncertain")
     assert ledger.claim(*CLAIM, resend_uncertain=False) == "uncertain"
@@ -50,9 +70,9 @@ def test_resend_uncertain_takes_back_sending_and_uncertain_but_never_sent(
     assert ledger.status(key) == "sent"
 
 
-def test_mark_upserts_the_status_and_contact(tmp_path: Path) -> None:
+def test_mark_upserts_the_status_and_contact(tmp_path: Path, journal_at: Opener) -> None:
     path = tmp_path / "j.sqlite"
-    journal = Journal(path)
+    journal = journal_at(path)
     ledger = EventLedger(journal)
     key, account, email, name = CLAIM
     ledger.mark(key, account, email, name, "sending")
@@ -67,8 +87,8 @@ def test_mark_upserts_the_status_and_contact(tmp_path: Path) -> None:
     assert rows(path)[0][4:] == ("uncertain", None)
 
 
-def test_forget_drops_only_its_key(tmp_path: Path) -> None:
-    ledger = EventLedger(Journal(tmp_path / "j.sqlite"))
+def test_forget_drops_only_its_key(tmp_path: Path, journal_at: Opener) -> None:
+    ledger = EventLedger(journal_at(tmp_path / "j.sqlite"))
     ledger.claim(*CLAIM, resend_uncertain=False)
     ledger.claim("event-key-2", *CLAIM[1:], resend_uncertain=False)
     ledger.forget("event-key-1")
