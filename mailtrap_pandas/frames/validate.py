@@ -471,11 +471,9 @@ def _dedupe(key: pa.Array, failed: npt.NDArray[np.bool_], keep: str) -> _Dedupe:
     if len(candidates) == 0:
         return _Dedupe(empty, empty, empty)
     taken = key if len(candidates) == len(key) else key.take(pa.array(candidates))
-    if len(pc.unique(taken)) == len(taken):
-        # No email repeats (the common case): unique() costs about half of the
-        # dictionary_encode() below, and nothing else is needed.
-        return _Dedupe(empty, empty, empty)
     encoded = pc.dictionary_encode(taken)
+    if len(encoded.dictionary) == len(taken):
+        return _Dedupe(empty, empty, empty)  # no email repeats (the common case)
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp)
     counts = np.bincount(codes, minlength=len(encoded.dictionary))
     repeated = counts[codes] > 1
