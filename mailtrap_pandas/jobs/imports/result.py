@@ -398,6 +398,11 @@ class ImportResult:
         return "<div>" + "\n".join(parts) + "</div>"
 
 
+def _signed_int(index: pd.Index) -> bool:
+    """A numpy signed-integer Index (stream positions are): int64 holds it exactly."""
+    return isinstance(index.dtype, np.dtype) and index.dtype.kind == "i"
+
+
 def _count(value: Any) -> int:
     """A server count (missing, None or NA -> 0)."""
     return 0 if value is None or pd.isna(value) else int(value)
@@ -448,7 +453,11 @@ def assemble(
         if dups
         else pd.DataFrame({"row": [], "email": [], "kept_row": []})
     )
-    if done:
+    if done and all(_signed_int(j.index) for j in done):
+        # Positions of a stream, or a frame's integer labels: 8 bytes per row, not a
+        # Python int (~36 bytes) per row as an object Index would hold.
+        labels = pd.Index(np.concatenate([j.index.to_numpy(dtype=np.int64) for j in done]))
+    elif done:
         labels = pd.Index(np.concatenate([np.asarray(j.index, dtype=object) for j in done]))
     else:
         labels = pd.Index([])
