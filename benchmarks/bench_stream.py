@@ -34,9 +34,9 @@ rest is the 16-byte hashes.
 ``import_contacts(path)`` (``import_slope()``, 250,000 -> 1,000,000 rows): 334 bytes per
 row, of which ~270 were the result's assembly turning every imported email into a
 Python string (only needed when a one-shot stream lets a later job supersede an earlier
-one; no longer done otherwise): 112 since. Still above 24: ``imported_index`` of a
-stream is an object Index (a Python int per row) and every job keeps its rows' emails
-(Arrow slices) until the end.
+one; no longer done otherwise): 112 since. Then 66: a stream's ``imported_index`` is
+int64 (it was an object Index, a Python int per row) and a confirmed job drops its rows'
+emails (they were kept, as Arrow slices, until the end).
 """
 
 from __future__ import annotations
