@@ -238,14 +238,17 @@ def _settle_collected() -> list[SharedSlots]:
 
 def _open_slots(path: str | os.PathLike[str]) -> tuple[tuple[int, str], SharedSlots]:
     key = (os.getpid(), os.path.realpath(os.path.expanduser(os.fspath(path))))
-    with _REGISTRY_LOCK:
-        closing = _settle_collected()
-        entry = _FILES.get(key)
-        if entry is None:
-            entry = _FILES[key] = _OpenFile(SharedSlots(path))
-        entry.users += 1
-    for slots in closing:  # nobody holds these any more
-        slots.close()
+    closing: list[SharedSlots] = []
+    try:
+        with _REGISTRY_LOCK:
+            closing = _settle_collected()
+            entry = _FILES.get(key)
+            if entry is None:
+                entry = _FILES[key] = _OpenFile(SharedSlots(path))  # may raise: closing still runs
+            entry.users += 1
+    finally:
+        for slots in closing:  # nobody holds these any more
+            slots.close()
     return key, entry.slots
 
 
