@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mailtrap_pandas.errors import InputError
-from mailtrap_pandas.frames.encode import MAX_CHUNK_SIZE, check_chunk_size, encode_chunks
+from mailtrap_pandas.frames.encode import _SLICE, MAX_CHUNK_SIZE, check_chunk_size, encode_chunks
 
 FIELDS = {"name": "text", "age": "integer", "score": "float", "vip": "boolean", "born": "date"}
 DTYPES = {
@@ -225,19 +225,21 @@ def test_missing_email_is_refused() -> None:
 
 
 def test_field_columns_are_sliced_with_the_emails() -> None:
-    # More rows than one 8,192-row slice: each slice's field values stay with its emails.
-    n = 8_192 + 5
+    # More rows than one slice (encoded at once inside a chunk): each slice's field values
+    # stay with its emails.
+    n = _SLICE + 5
     df = pd.DataFrame(
         {
             "email": pd.array([f"u{i}@x.io" for i in range(n)], dtype="string[pyarrow]"),
-            "age": pd.array(range(n), dtype="Int64"),
+            "age": pd.array([i if i % 3 else None for i in range(n)], dtype="Int64"),
             "name": pd.array([f"n{i}" for i in range(n)], dtype="string[pyarrow]"),
         }
     )
     got = decode(next(encode_chunks(df, {"age": "integer", "name": "text"})).body)
     assert len(got) == n
-    assert got[8_191] == {"email": "u8191@x.io", "fields": {"age": 8_191, "name": "n8191"}}
-    assert got[-1] == {"email": f"u{n - 1}@x.io", "fields": {"age": n - 1, "name": f"n{n - 1}"}}
+    for i in (_SLICE - 1, _SLICE, _SLICE + 1, n - 1):  # every third row has no age
+        fields = {"age": i, "name": f"n{i}"} if i % 3 else {"name": f"n{i}"}
+        assert got[i] == {"email": f"u{i}@x.io", "fields": fields}
 
 
 def test_multi_chunk_arrow_columns_are_encoded() -> None:
@@ -258,6 +260,15 @@ def test_multi_chunk_arrow_columns_are_encoded() -> None:
         {"email": "b@x.io", "fields": {"name": "y"}},
         {"email": "c@x.io", "fields": {"born": "2024-03-04"}},
     ]
+
+
+def test_a_date_field_of_python_dates_with_nan_for_missing() -> None:
+    df = pd.DataFrame(
+        {"email": ["a@x.io", "b@x.io"], "born": pd.Series([dt.date(2024, 1, 2), np.nan])}
+    )
+    assert df["born"].dtype == object
+    got = decode(next(encode_chunks(df, {"born": "date"})).body)
+    assert got == [{"email": "a@x.io", "fields": {"born": "2024-01-02"}}, {"email": "b@x.io"}]
 
 
 def test_a_datetime64_column_for_a_date_field_is_sent_as_a_date() -> None:
@@ -287,6 +298,9 @@ def test_error_texts_name_the_argument_the_row_and_the_column() -> None:
     with pytest.raises(InputError) as info:
         list(encode_chunks(df, {}, list_ids_excluded=[1, True]))
     assert str(info.value) == "exclude_list_ids must be integers (list ids), got True"
+    with pytest.raises(InputError) as info:
+        list(encode_chunks(df, {}, list_ids_included=["3"]))  # type: ignore[list-item]
+    assert str(info.value) == "list_ids must be integers (list ids), got '3'"
     with pytest.raises(InputError) as info:
         list(encode_chunks(df, {}, list_ids_included=[2, 1], list_ids_excluded=[1, 2]))
     assert str(info.value) == "list ids [1, 2] are both included and excluded"
@@ -339,3 +353,14 @@ def test_a_value_validation_blanked_stays_missing_whatever_its_bytes() -> None:
         {"email": "b@x.io", "fields": {"name": ' "q\\\t'}},
         {"email": "c@x.io"},
     ]
+
+
+@pytest.mark.parametrize("special", ["\\", '"', "\n"])
+def test_each_escape_alone_and_only_in_its_own_chunk(special: str) -> None:
+    # One kind of special character at a time, in the row after a chunk boundary: each
+    # chunk escapes what its own rows hold, and nothing of the next chunk's bytes.
+    name = f"a{special}b"
+    df = frame([{"email": "a@x.io", "name": "plain"}, {"email": "b@x.io", "name": name}])
+    chunks = list(encode_chunks(df, {"name": "text"}, chunk_size=1))
+    assert decode(chunks[0].body) == [{"email": "a@x.io", "fields": {"name": "plain"}}]
+    assert decode(chunks[1].body) == [{"email": "b@x.io", "fields": {"name": name}}]
