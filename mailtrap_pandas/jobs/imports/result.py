@@ -455,8 +455,15 @@ def assemble(
     )
     if done and all(_signed_int(j.index) for j in done):
         # Positions of a stream, or a frame's integer labels: 8 bytes per row, not a
-        # Python int (~36 bytes) per row as an object Index would hold.
-        labels = pd.Index(np.concatenate([j.index.to_numpy(dtype=np.int64) for j in done]))
+        # Python int (~36 bytes) per row as an object Index would hold. Filled job by job:
+        # a job's labels are often a RangeIndex, and materializing all of them before one
+        # concatenate held every label twice at the import's peak.
+        positions = np.empty(sum(len(j.index) for j in done), dtype=np.int64)
+        at = 0
+        for j in done:
+            positions[at : at + len(j.index)] = j.index
+            at += len(j.index)
+        labels: pd.Index = pd.Index(positions, copy=False)
     elif done:
         labels = pd.Index(np.concatenate([np.asarray(j.index, dtype=object) for j in done]))
     else:
