@@ -314,7 +314,13 @@ def test_the_rate_file_is_the_given_file_in_wal_mode_with_a_minute_for_locks(
     tmp_path: Path,
 ) -> None:
     with SharedSlots(tmp_path / "r.sqlite") as slots:
-        assert (tmp_path / "r.sqlite").exists()
+        slots.take([("k", Window(1, 10.0))], 100.0)
+        # The slot is in the given file (what another process opens), not somewhere else.
+        other = sqlite3.connect(tmp_path / "r.sqlite")
+        try:
+            assert other.execute("SELECT key, t FROM slots").fetchall() == [("k", 100.0)]
+        finally:
+            other.close()
         assert slots._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         # Many processes queue on the file's lock: SQLite's default 5 s would fail them at once.
         assert slots._db.execute("PRAGMA busy_timeout").fetchone()[0] == 60_000
