@@ -89,7 +89,8 @@ def test_iterable_of_frames(emu: Any) -> None:
     result = run(emu, pieces)
     result.check_invariant(df.index)
     assert result.ok, result
-    assert result.created == N and len(result.imported_index) == N
+    assert result.created == N and result.imported_index.equals(df.index)
+    assert result.imported_index.dtype == "int64"
     # chunks are cut per piece: 1100 -> 700 + 400
     assert list(result.jobs["rows"]) == [700, 400, 700, 400, 700, 100]
     assert_all_stored(emu, df)
@@ -102,6 +103,9 @@ def test_parquet_path(emu: Any, tmp_path: Path, suffix: str) -> None:
     result = run(emu, path)
     result.check_invariant(pd.RangeIndex(N))
     assert result.ok and result.created == N
+    # A file's rows are labelled by position: int64 labels, not one Python int per row.
+    assert result.imported_index.dtype == "int64"
+    assert result.imported_index.equals(pd.RangeIndex(N))
     assert_all_stored(emu, df)
 
 
