@@ -471,3 +471,11 @@ def test_closing_a_client_closes_its_rate_file(tmp_path: Path) -> None:
     with client:
         pass
     assert closed(slots)
+
+
+def test_pacing_off_with_a_rate_file_opens_no_file_and_closes_cleanly(tmp_path: Path) -> None:
+    b = RateBudget((), base_url="u-off-file", shared_file=tmp_path / "r")
+    assert b.acquire() == 0.0 and b.requests == 1
+    assert not (tmp_path / "r").exists()  # no window to share: nothing to write
+    b.close()
+    RateBudget([Window(1, 1.0)], shared=False).close()  # no file at all: nothing to close
