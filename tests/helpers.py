@@ -7,8 +7,12 @@ that fixture its own name (``limited_emu``), never ``emu``.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -16,6 +20,34 @@ import pandas as pd
 #: Import/sync keyword arguments for tests: no bar, and short polls (the back-off logic is
 #: the same, only faster against the emulator's instant jobs).
 FAST: dict[str, Any] = {"progress": False, "poll_interval": 0.02, "max_poll_interval": 0.1}
+
+#: The installed console script of the venv running the tests.
+EXE = Path(sys.executable).parent / "mailtrap-pandas"
+
+
+def run_cli(emu: Any, *args: str, ok: int | None = 0) -> subprocess.CompletedProcess[str]:
+    """Run the installed console script against ``emu`` (settings in its environment only).
+
+    ``ok`` is the exit code expected (None: any). The token must never be printed.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILTRAP_")}
+    env |= {
+        "MAILTRAP_API_TOKEN": emu.token,
+        "MAILTRAP_BASE_URL": emu.url,
+        "MAILTRAP_ACCOUNT_ID": str(emu.account_id),
+    }
+    done = subprocess.run(
+        [str(EXE), "--no-progress", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    if ok is not None:
+        assert done.returncode == ok, (done.returncode, done.stdout, done.stderr)
+    assert emu.token not in done.stdout + done.stderr
+    return done
 
 
 def contacts(n: int, start: int = 0) -> pd.DataFrame:

@@ -10,9 +10,6 @@ with a small ``BATCH_ROWS`` (memory itself is measured in benchmarks/bench_cli_s
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +24,8 @@ from mailtrap_pandas.jobs.exports import read_export
 from mailtrap_pandas.jobs.imports.run import import_contacts
 from mailtrap_pandas.jobs.sources import open_source, read_rows
 from mailtrap_pandas.jobs.validation import validate
+from tests.helpers import run_cli
 
-EXE = Path(sys.executable).parent / "mailtrap-pandas"
 FIELDS = [
     {"name": "First name", "data_type": "text", "merge_tag": "first_name"},
     {"name": "Zip", "data_type": "text", "merge_tag": "zip"},
@@ -51,27 +48,6 @@ ROWS = [
     "dee@example.com,李,10001,NA,forty,-0.5",
     "eve@example.com,Eve 🎉,01234,DE,29,=1+1",
 ]
-
-
-def mtp(emu: Any, *args: str, ok: int | None = 0) -> subprocess.CompletedProcess[str]:
-    """The installed console script with the emulator's settings in its environment."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILTRAP_")}
-    env |= {
-        "MAILTRAP_API_TOKEN": emu.token,
-        "MAILTRAP_BASE_URL": emu.url,
-        "MAILTRAP_ACCOUNT_ID": str(emu.account_id),
-    }
-    done = subprocess.run(
-        [str(EXE), "--no-progress", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
-    if ok is not None:
-        assert done.returncode == ok, (done.returncode, done.stdout, done.stderr)
-    return done
 
 
 @pytest.fixture
@@ -119,7 +95,7 @@ def test_import_contacts_path_reads_a_bom_file(fields: Any, client: Any, tmp_pat
 def test_validate_streams_with_the_same_summary(fields: Any, tmp_path: Path) -> None:
     path = crm_file(tmp_path / "crm.csv", ROWS)
     out = tmp_path / "failures.csv"
-    data = json.loads(mtp(fields, "--json", "validate", str(path), "-o", str(out), ok=3).stdout)
+    data = json.loads(run_cli(fields, "--json", "validate", str(path), "-o", str(out), ok=3).stdout)
     whole = validate(read_frame(path), fields=FIELDS)
     assert (data["rows"], data["valid"], data["failed_rows"]) == (5, 3, 2)
     assert (data["rows"], data["valid"]) == (whole.n_rows, whole.n_valid)
@@ -134,7 +110,7 @@ def test_import_rejected_file_has_every_rejected_row_unchanged(
     path = crm_file(tmp_path / "crm.csv", ROWS + good)
     fields.add_fault(**{"import": "fail", "times": 1})  # the server side fails a whole job
     rejected = tmp_path / "rejected.parquet"
-    done = mtp(
+    done = run_cli(
         fields, "--json", "import", str(path), "--chunk-size", "4", "--no-journal",
         "--retry-failed-jobs", "0", "-o", str(rejected), ok=3,
     )  # fmt: skip
@@ -149,7 +125,7 @@ def test_import_rejected_file_has_every_rejected_row_unchanged(
     original = read_frame(path).loc[[0, 1, 2, 3]].reset_index(drop=True)
     pd.testing.assert_frame_equal(back, original, check_dtype=False)
     dry = tmp_path / "dry.csv"
-    mtp(fields, "import", str(path), "--dry-run", "-o", str(dry), ok=3)
+    run_cli(fields, "import", str(path), "--dry-run", "-o", str(dry), ok=3)
     assert pd.read_csv(dry, dtype=str, keep_default_na=False)["Email"].tolist() == [
         "not-an-email",
         "dee@example.com",
@@ -162,7 +138,7 @@ def test_events_stream_a_bom_csv(fields: Any, client: Any, tmp_path: Path) -> No
     path.write_bytes(
         b"\xef\xbb\xbfemail,order_id\r\nann@example.com,A-1\r\nann@example.com,A-2\r\n"
     )
-    done = mtp(fields, "--json", "events", str(path), "--name", "Purchase", "--key", "order_id")
+    done = run_cli(fields, "--json", "events", str(path), "--name", "Purchase", "--key", "order_id")
     assert json.loads(done.stdout)["sent"] == 2
 
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,30 +10,7 @@ import pandas as pd
 import pytest
 
 from mailtrap_pandas import Client, read_export
-
-EXE = Path(sys.executable).parent / "mailtrap-pandas"
-
-
-def mtp(emu: Any, *args: str, ok: int | None = 0) -> subprocess.CompletedProcess[str]:
-    """Run the installed console script with the emulator's settings in its environment."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILTRAP_")}
-    env |= {
-        "MAILTRAP_API_TOKEN": emu.token,
-        "MAILTRAP_BASE_URL": emu.url,
-        "MAILTRAP_ACCOUNT_ID": str(emu.account_id),
-    }
-    done = subprocess.run(
-        [str(EXE), "--no-progress", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
-    if ok is not None:
-        assert done.returncode == ok, (done.returncode, done.stdout, done.stderr)
-    assert emu.token not in done.stdout + done.stderr
-    return done
+from tests.helpers import run_cli
 
 
 @pytest.fixture
@@ -57,29 +31,35 @@ def test_sync_list_shows_then_applies(listed: Any, client: Client, tmp_path: Pat
     f = tmp_path / "members.csv"
     emails = [f"m{i}@example.com" for i in range(6)] + ["new@example.com", "not-an-email"]
     pd.DataFrame({"Email": emails}).to_csv(f, index=False)
-    shown = mtp(listed, "sync-list", str(f), "--list-id", "1", "--remove-missing", ok=3)
+    shown = run_cli(listed, "sync-list", str(f), "--list-id", "1", "--remove-missing", ok=3)
     assert "SyncPlan(list_id=1, members=10, add=1, remove=4, unchanged=6, rejected=1)" in (
         shown.stdout
     )
     assert "run again with --apply" in shown.stdout and "not-an-email" in shown.stdout
     assert listed.state()["imports"] == 0  # showing sends nothing
-    done = mtp(listed, "--json", "sync-list", str(f), "--list-id", "1", "--remove-missing", ok=3)
+    done = run_cli(
+        listed, "--json", "sync-list", str(f), "--list-id", "1", "--remove-missing", ok=3
+    )
     data = json.loads(done.stdout)
     assert (data["add"], data["remove"], data["members"], data["rejected"]) == (1, 4, 10, 1)
-    applied = mtp(
+    applied = run_cli(
         listed, "--json", "sync-list", str(f), "--list-id", "1", "--remove-missing", "--apply", ok=3
     )
     result = json.loads(applied.stdout)["applied"]
     assert result["adds"]["imported"] == 1 and result["removes"]["imported"] == 4
     assert members(client) == sorted(emails[:7])
-    again = mtp(listed, "sync-list", str(f), "--list-id", "1", "--remove-missing", "--apply", ok=3)
+    again = run_cli(
+        listed, "sync-list", str(f), "--list-id", "1", "--remove-missing", "--apply", ok=3
+    )
     assert "nothing to apply" in again.stdout  # exit 3 still: the invalid email
 
 
 def test_sync_list_refuses_to_empty_a_list(listed: Any, client: Client, tmp_path: Path) -> None:
     f = tmp_path / "empty.csv"
     f.write_text("email\n")
-    done = mtp(listed, "sync-list", str(f), "--list-id", "1", "--remove-missing", "--apply", ok=1)
+    done = run_cli(
+        listed, "sync-list", str(f), "--list-id", "1", "--remove-missing", "--apply", ok=1
+    )
     assert "remove=10" in done.stdout  # the plan is shown before the refusal
     assert done.stderr.startswith("Error: refusing to remove 10 of the 10 members of list 1")
     assert "--max-remove-fraction 1 or more" in done.stderr
@@ -88,8 +68,8 @@ def test_sync_list_refuses_to_empty_a_list(listed: Any, client: Client, tmp_path
     two = tmp_path / "two.csv"
     two.write_text("email\nm0@example.com\nm1@example.com\n")
     args = ("sync-list", str(two), "--list-id", "1", "--remove-missing", "--apply")
-    assert "--max-remove-fraction 0.8 or more" in mtp(listed, *args, ok=1).stderr
-    mtp(listed, *args, "--max-remove-fraction", "0.8")
+    assert "--max-remove-fraction 0.8 or more" in run_cli(listed, *args, ok=1).stderr
+    run_cli(listed, *args, "--max-remove-fraction", "0.8")
     assert members(client) == ["m0@example.com", "m1@example.com"]
 
 
@@ -98,7 +78,7 @@ def test_sync_list_without_remove_missing_only_adds(
 ) -> None:
     f = tmp_path / "one.parquet"
     pd.DataFrame({"email": ["new@example.com"]}).to_parquet(f, index=False)
-    mtp(listed, "sync-list", str(f), "--list-id", "1", "--apply")
+    run_cli(listed, "sync-list", str(f), "--list-id", "1", "--apply")
     assert len(members(client)) == 11
-    bad = mtp(listed, "sync-list", str(f), "--list-id", "1", "--max-remove-fraction", "2", ok=2)
+    bad = run_cli(listed, "sync-list", str(f), "--list-id", "1", "--max-remove-fraction", "2", ok=2)
     assert "--max-remove-fraction" in bad.stderr
