@@ -16,7 +16,7 @@ from mailtrap_pandas.cli.options import (
     max_remove_fraction_option,
     pass_settings,
 )
-from mailtrap_pandas.cli.output import emit, import_summary, problems_text
+from mailtrap_pandas.cli.output import emit, import_summary, problems_text, summary_records
 from mailtrap_pandas.modes import Missing, Reconcile
 
 
@@ -158,6 +158,6 @@ def sync(
         **frame.policies,
     )
     text = repr(result) + problems_text(result.rejected, "rejected rows")
-    emit(settings, result.summary(), text)
+    emit(settings, {"summary": summary_records(result.summary()), **result.counts()}, text)
     if len(result.rejected):
         ctx.exit(EXIT_REJECTED)

@@ -42,6 +42,7 @@ def test_nightly_sync_from_the_command_line(emu: Any, tmp_path: Path) -> None:
     df.to_csv(path, index=False)
     first = sync(emu, str(path), "--list-id", "1", journal=journal)
     assert (first["sent"], first["unchanged"], first["reconciled"]) == (40, 0, True)
+    assert first["summary"] == []
 
     df.loc[3, "age"] = 300
     df.iloc[:35].to_csv(path, index=False)  # row 3 changed, rows 35..39 gone
@@ -54,3 +55,6 @@ def test_nightly_sync_from_the_command_line(emu: Any, tmp_path: Path) -> None:
     df.iloc[:35].assign(age="x").to_csv(path, index=False)
     bad = sync(emu, str(path), "--list-id", "1", "--reconcile", "never", journal=journal, ok=3)
     assert bad["rejected"] == 35 and bad["sent"] == 0
+    # The summary leads, as for import: the failures grouped by column and reason.
+    assert list(bad)[0] == "summary"
+    assert bad["summary"] == [{"column": "age", "reason": "wrong_type", "rows": 35}]

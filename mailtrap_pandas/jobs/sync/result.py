@@ -9,7 +9,18 @@ from typing import Any
 import pandas as pd
 
 from mailtrap_pandas.jobs.imports.result import ImportResult, InvariantError
-from mailtrap_pandas.reprs import BAD, GOOD, PLAIN, WARN, counts, heading, note, plural, section
+from mailtrap_pandas.reprs import (
+    BAD,
+    GOOD,
+    PLAIN,
+    WARN,
+    counts,
+    heading,
+    note,
+    plural,
+    section,
+    summary_text,
+)
 
 __all__ = ["SyncResult"]
 
@@ -84,12 +95,22 @@ class SyncResult:
         rest = pd.Index(index).difference(pd.Index(self.unchanged))
         self.imported.check_invariant(rest)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> pd.DataFrame:
+        """The rejections grouped by column and reason, as :meth:`ImportResult.summary`.
+
+        Examples
+        --------
+        >>> SyncResult(ImportResult()).summary().columns.tolist()
+        ['column', 'reason', 'rows']
+        """
+        return self.imported.summary()
+
+    def counts(self) -> dict[str, Any]:
         """The counts as a plain dict (what the CLI prints with ``--json``).
 
         Examples
         --------
-        >>> SyncResult(ImportResult(), unchanged=pd.Index([1, 2])).summary()["unchanged"]
+        >>> SyncResult(ImportResult(), unchanged=pd.Index([1, 2])).counts()["unchanged"]
         2
         """
         return {
@@ -106,7 +127,7 @@ class SyncResult:
         }
 
     def _text(self) -> str:
-        n = self.summary()
+        n = self.counts()
         parts = [
             f"{plural(n['sent'], 'row')} sent",
             f"{n['unchanged']:,} unchanged",
@@ -121,10 +142,14 @@ class SyncResult:
         return text + ("; reconciled with an export" if self.reconciled else "")
 
     def __repr__(self) -> str:
-        return f"<SyncResult {'ok' if self.ok else 'with problems'}: {self._text()}>"
+        parts = [
+            f"<SyncResult {'ok' if self.ok else 'with problems'}: {self._text()}>",
+            summary_text(self.summary(), "rejected by column and reason (result.summary())"),
+        ]
+        return "\n".join(p for p in parts if p)
 
     def _repr_html_(self) -> str:
-        n = self.summary()
+        n = self.counts()
         verdict = f"{plural(n['sent'], 'row')} sent, {n['unchanged']:,} unchanged"
         if n["rejected"]:
             verdict += f", {plural(n['rejected'], 'row')} rejected"
