@@ -22,6 +22,7 @@ __all__ = [
     "section",
     "not_sent_frame",
     "not_sent_text",
+    "outcome_summary",
     "summary_text",
     "table",
 ]
@@ -184,7 +185,25 @@ def failure_summary(problems: pd.DataFrame) -> pd.DataFrame:
     # Most rows first; ties keep the order in which the problems first appear.
     out = out.sort_values("rows", ascending=False, kind="stable").reset_index(drop=True)
     out["rows"] = out["rows"].astype("int64")
+    # groupby turns a None key into NaN: give "no column" back as None.
+    column = out["column"].astype(object)
+    out["column"] = column.where(column.notna(), None)
     return out[SUMMARY_COLUMNS]
+
+
+def outcome_summary(*frames: pd.DataFrame) -> pd.DataFrame:
+    """The rows of outcome frames (``failed``, ``uncertain``) grouped by reason, as a summary frame.
+
+    Events and removals fail a whole row, not one column's value: ``column`` is ``None``.
+
+    Examples
+    --------
+    >>> failed = pd.DataFrame({"reason": ["not_sent", "invalid_email", "not_sent"]})
+    >>> outcome_summary(failed).values.tolist()
+    [[None, 'not_sent', 2], [None, 'invalid_email', 1]]
+    """
+    reasons = [str(r) for f in frames for r in f["reason"]]
+    return failure_summary(pd.DataFrame({"column": [None] * len(reasons), "reason": reasons}))
 
 
 def summary_text(summary: pd.DataFrame, title: str, limit: int = 20) -> str:

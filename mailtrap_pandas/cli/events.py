@@ -10,7 +10,7 @@ import click
 
 from mailtrap_pandas.cli import options
 from mailtrap_pandas.cli.options import EXIT_REJECTED, Settings, pass_settings
-from mailtrap_pandas.cli.output import emit
+from mailtrap_pandas.cli.output import emit, summary_records
 
 
 @click.command()
@@ -83,7 +83,7 @@ def events(
         )
         if len(result.payloads) > len(shown):
             text += f"\n  ... and {len(result.payloads) - len(shown):,} more; nothing was sent"
-    emit(settings, result.summary(), text)
+    emit(settings, {"summary": summary_records(result.summary()), **result.counts()}, text)
     if len(result.failed):
         ctx.exit(EXIT_REJECTED)
 

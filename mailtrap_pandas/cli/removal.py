@@ -8,7 +8,7 @@ from typing import Any, cast
 import click
 
 from mailtrap_pandas.cli.options import EXIT_REJECTED, F, Settings, output_option, pass_settings
-from mailtrap_pandas.cli.output import emit, problems_text
+from mailtrap_pandas.cli.output import emit, problems_text, summary_records
 
 
 def removal_options(func: F) -> F:
@@ -80,7 +80,7 @@ def _run_removal(
         outcomes = pd.concat([p for p in parts if len(p)] or parts[:1])
         write_frame(outcomes.reset_index(), output)
         text += f"\n\nwrote {len(outcomes):,} row outcomes to {output}"
-    emit(settings, result.summary(), text)
+    emit(settings, {"summary": summary_records(result.summary()), **result.counts()}, text)
     if len(result.failed) or len(result.uncertain):
         ctx.exit(EXIT_REJECTED)
 

@@ -21,6 +21,7 @@ from mailtrap_pandas.reprs import (
     counts,
     heading,
     note,
+    outcome_summary,
     plural,
     section,
     table,
@@ -95,7 +96,14 @@ class RemovalResult:
         """True when no row failed and none is uncertain (``not_found`` is not a failure)."""
         return len(self.failed) == 0 and len(self.uncertain) == 0
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> pd.DataFrame:
+        """The failed and uncertain rows grouped by reason: ``column, reason, rows``, most first.
+
+        The frame every result's ``summary()`` gives (``column`` is ``None``: a whole row failed).
+        """
+        return outcome_summary(self.failed, self.uncertain)
+
+    def counts(self) -> dict[str, Any]:
         """Counts, for ``--json`` output and logs."""
         out: dict[str, Any] = {
             "verb": self.verb,

@@ -86,7 +86,7 @@ def test_one_event_per_row_with_typed_params(emu: Any, client: Any, account: Non
     assert isinstance(ann["items"], int) and isinstance(ann["gift"], bool)
     assert bob == {"items": None, "total": 0.25, "gift": False, "note": None, "at": None}
     assert cy["total"] is None and cy["gift"] is None and cy["note"] == "ünï"
-    assert result.summary() == {"rows": 3, "sent": 3, "skipped": 0, "failed": 0, "uncertain": 0}
+    assert result.counts() == {"rows": 3, "sent": 3, "skipped": 0, "failed": 0, "uncertain": 0}
     assert "EventsResult(" in repr(result) and "3 events sent" in result._repr_html_()
 
 
@@ -146,6 +146,11 @@ def test_missing_email_and_unknown_contact_fail_with_caller_labels(
         "c": "contact_not_found",
         "d": "missing_email",
     }
+    # The summary groups them by reason, most rows first (a whole row fails: no column).
+    assert result.summary().values.tolist() == [
+        [None, "missing_email", 2],
+        [None, "contact_not_found", 1],
+    ]
     assert recorded(emu) == 1
     # A failure is not in the ledger as sent: once the contact exists it goes through.
     client.contacts.create("ghost@example.com")
@@ -300,7 +305,7 @@ def test_dry_run_sends_and_writes_nothing(
     assert preview.sent == 0 and recorded(emu) == 0
     assert [p["row"] for p in preview.payloads] == list(df.index)
     assert preview.payloads[0]["name"] == "Purchase" and "total" in preview.payloads[0]["params"]
-    assert preview.summary()["would_send"] == len(df) and "dry run" in repr(preview)
+    assert preview.counts()["would_send"] == len(df) and "dry run" in repr(preview)
     assert emu.state()["requests"] == requests_before  # the ledger is read, nothing is sent
     sent = send_events(
         df, client, name="Purchase", params=["total"], journal=ledger, progress=False

@@ -114,8 +114,9 @@ def test_delete_120_plus_5_unknown_under_503s_and_a_dropped_connection(
     pd.testing.assert_frame_equal(after, before.drop(index=sorted(gone)))
     # The ghost behind a 503 was never there: not found, not "deleted".
     assert result.not_found.loc["r62", "email"] == "ghost2@example.com"
-    summary = result.summary()
-    assert (summary["done"], summary["not_found"], summary["requests"]) == (120, 5, 129)
+    n = result.counts()
+    assert (n["done"], n["not_found"], n["requests"]) == (120, 5, 129)
+    assert result.summary().empty  # nothing failed: no group of failures
     html = result._repr_html_()
     assert "RemovalResult" in html and "120 contacts deleted" in html
 
@@ -156,7 +157,9 @@ def test_dry_run_lists_exactly_what_would_be_deleted(
     # Shown as validation normalizes them: trimmed, domain lower-cased.
     assert result.planned["email"].tolist() == [email(1), email(2), "USER001@example.com"]
     assert result.failed["reason"].tolist() == ["invalid_email", "missing_email"]
-    assert "dry run" in repr(result) and result.summary()["would_send"] == 3
+    assert result.summary()["reason"].tolist() == ["invalid_email", "missing_email"]
+    assert result.summary()["rows"].sum() == len(result.failed)
+    assert "dry run" in repr(result) and result.counts()["would_send"] == 3
     assert emu.state()["contacts"] == N
 
 
@@ -167,7 +170,7 @@ def test_the_paced_eta_is_said_before_starting(
     with emu.client(rate_limit=DEFAULT_LIMITS) as paced:
         result = frame.mailtrap.delete_contacts(paced, dry_run=True, journal=False)
     # 3,000 requests at 200 per 60 s: the first 200 at once, then 14 minutes of pacing.
-    assert result.eta_seconds == 840 and result.summary()["eta_s"] == 840
+    assert result.eta_seconds == 840 and result.counts()["eta_s"] == 840
     err = capsys.readouterr().err
     assert "delete: 3,000 contacts, one request each; at least 14 min at 200/60s per account" in err
 
