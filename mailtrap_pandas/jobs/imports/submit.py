@@ -307,9 +307,10 @@ class Submitter:
             answer = self.client.imports.create(body)
         except TransportError as exc:
             if exc.sent:
-                # As for a first submission: one export settles it at the end.
+                # As for a first submission: one export settles it at the end. The failed
+                # job's id goes: polled by it, the chunk would be marked failed again.
                 self.journal.uncertain(base, account, job.sha256)
-                job.status, job.body = "uncertain", body
+                job.status, job.body, job.import_id = "uncertain", body, None
                 self.progress.finished(-1)
                 return
             self._still_failed(job)
