@@ -10,7 +10,7 @@ import click
 
 from mailtrap_pandas.cli import options
 from mailtrap_pandas.cli.options import EXIT_REJECTED, Settings, pass_settings
-from mailtrap_pandas.cli.output import emit, summary_records
+from mailtrap_pandas.cli.output import emit, lead, problems_text, summary_records
 
 
 @click.command()
@@ -83,6 +83,9 @@ def events(
         )
         if len(result.payloads) > len(shown):
             text += f"\n  ... and {len(result.payloads) - len(shown):,} more; nothing was sent"
+    text += lead(result.summary())
+    text += problems_text(result.failed, "failed rows")
+    text += problems_text(result.uncertain, "uncertain rows (may be recorded: not sent again)")
     emit(settings, {"summary": summary_records(result.summary()), **result.counts()}, text)
     if len(result.failed):
         ctx.exit(EXIT_REJECTED)

@@ -120,6 +120,14 @@ def import_summary(result: Any) -> dict[str, Any]:
     }
 
 
+def lead(summary: Any) -> str:
+    """The failure summary under a result's first line ("" when nothing failed)."""
+    from mailtrap_pandas.reprs import summary_text
+
+    text = summary_text(summary, "failures by reason (result.summary())")
+    return "\n" + text if text else ""
+
+
 def problems_text(df: Any, title: str, limit: int = 50) -> str:
     """The first rows of a problems frame as an aligned table, for the terminal."""
     if not len(df):

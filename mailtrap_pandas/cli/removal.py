@@ -8,7 +8,7 @@ from typing import Any, cast
 import click
 
 from mailtrap_pandas.cli.options import EXIT_REJECTED, F, Settings, output_option, pass_settings
-from mailtrap_pandas.cli.output import emit, problems_text, summary_records
+from mailtrap_pandas.cli.output import emit, lead, problems_text, summary_records
 
 
 def removal_options(func: F) -> F:
@@ -69,7 +69,7 @@ def _run_removal(
         journal=journal if journal else True,
         progress=settings.progress,
     )
-    text = repr(result)
+    text = repr(result) + lead(result.summary())
     if dry_run:
         text += problems_text(result.planned, "would be sent")
     text += problems_text(result.failed, "failed rows")

@@ -465,6 +465,11 @@ def test_events_name_column_and_failures(env: Any, tmp_path: Path) -> None:
     f = write(df, tmp_path / "e.parquet")
     data = as_json("--no-progress", "events", str(f), "--name-column", "what", ok=3)
     assert data["sent"] == 1 and data["failed"] == 1
+    assert data["summary"] == [{"column": None, "reason": "invalid_email", "rows": 1}]
+    # The text names the failed row, its email and why, after the summary.
+    text = run("events", str(f), "--name-column", "what", ok=3).stdout
+    summary, rows = text.index("failures by reason"), text.index("failed rows:")
+    assert summary < rows and "not-an-email" in text[rows:] and "invalid_email" in text[rows:]
 
 
 # -- plan ----------------------------------------------------------------------------------
