@@ -97,23 +97,32 @@ def _run_one(name: str, spec: dict[str, Any], max_children: int, again: list[str
     mm._run([], max_children)
 
 
-#: A statement of SQL: its keywords and identifiers are case-insensitive in SQLite.
-_SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|PRAGMA|BEGIN|COMMIT|ROLLBACK)\b", re.I)
+#: A statement of SQL, or a piece of one (a statement split over lines): its keywords and
+#: identifiers are case-insensitive in SQLite. ``=?``: a parameter, never in English text.
+_SQL = re.compile(
+    r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|PRAGMA|BEGIN|COMMIT|ROLLBACK|VALUES|WHERE"
+    r"|EXCLUDED)\b|=\s*\?",
+    re.I,
+)
+#: A quoted SQL literal (``'sending'``): its letter case matters.
+_LITERAL = re.compile(r"'[^']*'")
 
 
 def equivalent(diff: str) -> str | None:
     """Why a surviving mutant cannot change behaviour, or ``None`` if it may.
 
-    Only one kind is recognised from the diff alone: the letter case of a SQL statement
-    changed and nothing else (SQLite reads ``insert into pauses`` as ``INSERT INTO pauses``).
-    A quoted SQL literal (``'sending'``) on the line disqualifies it: its case matters.
+    Only one kind is recognised from the diff alone: the letter case of SQL changed and
+    nothing else (SQLite reads ``insert into pauses`` as ``INSERT INTO pauses``). A quoted
+    SQL literal (``'sending'``) on the line must be the same, letter for letter.
     """
     removed = [line[1:] for line in diff.splitlines() if line[:1] == "-" and line[:3] != "---"]
     added = [line[1:] for line in diff.splitlines() if line[:1] == "+" and line[:3] != "+++"]
     if not removed or len(removed) != len(added):
         return None
     for old, new in zip(removed, added, strict=True):
-        if old == new or old.lower() != new.lower() or "'" in old or not _SQL.search(old):
+        if old == new or old.lower() != new.lower() or not _SQL.search(old):
+            return None
+        if _LITERAL.findall(old) != _LITERAL.findall(new):
             return None
     return "the letter case of a SQL statement, which SQLite ignores"
 

@@ -43,6 +43,10 @@ def test_a_new_key_is_claimed_once(tmp_path: Path, journal_at: Opener) -> None:
     assert ledger.status("event-key-1") is None
     assert ledger.claim(*CLAIM, resend_uncertain=False) is None  # ours: now "sending"
     assert ledger.status("event-key-1") == "sending"
+    journal = ledger._journal
+    ((key, account, email, name, status, contact),) = rows(tmp_path / "j.sqlite")
+    assert (key, email) == (journal.keyed("event-key-1"), journal.email_hash("ann@example.com"))
+    assert (account, name, status, contact) == (CLAIM[1], "signup", "sending", None)
     # A second claim (another call, another process) is told what stopped it.
     assert ledger.claim(*CLAIM, resend_uncertain=False) == "sending"
 

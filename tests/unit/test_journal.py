@@ -23,15 +23,18 @@ def state_machine(j: Journal) -> None:
     j.begin(*KEY, chunk=0, rows=10)
     entry = j.get(*KEY)
     assert entry is not None and entry.state == "submitting" and entry.import_id is None
+    assert (entry.sha256, entry.chunk, entry.rows, entry.status) == (KEY[2], 0, 10, None)
+    assert entry.detail is None and entry.finished_at is None and entry.submitted_at is not None
     j.submitted(*KEY, import_id=42, status="created")
     entry = j.get(*KEY)
     assert entry is not None and (entry.state, entry.import_id) == ("submitted", 42)
+    assert (entry.status, entry.chunk, entry.rows) == ("created", 0, 10)
     j.finished(*KEY, state="finished", status="finished", created=3, updated=7, over_limit=0)
     entry = j.get(*KEY)
-    assert entry is not None and entry.state == "finished"
+    assert entry is not None and (entry.state, entry.status) == ("finished", "finished")
     assert (entry.created, entry.updated, entry.over_limit) == (3, 7, 0)
     assert entry.finished_at is not None and entry.submitted_at is not None
-    assert j.count("finished") == 1 and j.count() == 1
+    assert j.count("finished") == 1 and j.count() == 1 and j.count("submitted") == 0
 
 
 def test_rejected_keeps_the_server_errors_and_forget_drops(tmp_path: Path) -> None:
@@ -44,6 +47,7 @@ def rejected_then_forgotten(j: Journal) -> None:
     j.rejected(*KEY, detail=[["a@x.io", "email", "is invalid"]])
     entry = j.get(*KEY)
     assert entry is not None and entry.detail == [["a@x.io", "email", "is invalid"]]
+    assert (entry.state, entry.chunk, entry.rows) == ("rejected", 1, 2)
     j.forget(*KEY)
     assert j.get(*KEY) is None
 

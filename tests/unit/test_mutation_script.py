@@ -15,14 +15,33 @@ def test_a_sql_statement_in_another_letter_case_is_equivalent() -> None:
     assert equivalent(diff) is not None
 
 
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        # A quoted literal unchanged: only the keywords around it changed case.
+        (
+            "\"SELECT value FROM meta WHERE key='schema_version'\"",
+            "\"select value from meta where key='schema_version'\"",
+        ),
+        # Pieces of a statement split over lines.
+        ('"VALUES (?, ?, ?, ?)"', '"values (?, ?, ?, ?)"'),
+        ('" contact_id=excluded.contact_id"', '" CONTACT_ID=EXCLUDED.CONTACT_ID"'),
+        ('"scope=? AND list_id=? AND bucket=?"', '"SCOPE=? AND LIST_ID=? AND BUCKET=?"'),
+    ],
+)
+def test_sql_with_its_literals_unchanged_is_equivalent(old: str, new: str) -> None:
+    assert equivalent(f"{HEAD}-    {old}\n+    {new}\n") is not None
+
+
 def test_anything_else_is_not() -> None:
     quoted = (
         HEAD + "-    \"UPDATE t SET status='sending'\"\n+    \"UPDATE t SET status='SENDING'\"\n"
     )
     not_sql = HEAD + '-    "Hello there"\n+    "hello there"\n'
+    and_text = HEAD + '-    "this and that"\n+    "THIS AND THAT"\n'
     other = HEAD + '-    "SELECT a FROM t"\n+    "XXSELECT a FROM tXX"\n'
     two_changes = HEAD + "-    x = 1\n-    'SELECT'\n+    x = 2\n+    'select'\n"
-    for diff in (quoted, not_sql, other, two_changes, HEAD):
+    for diff in (quoted, not_sql, and_text, other, two_changes, HEAD):
         assert equivalent(diff) is None
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -96,3 +100,76 @@ def test_same_raw_leaves_repeated_and_seen_emails_to_validation() -> None:
     again = state.same_raw(np.array([5], dtype=np.uint64), np.array([51], dtype=np.uint64))
     assert again.tolist() == [False]  # seen earlier in this run: a stream's repeat
     assert state.raws_of(np.array([9, 7], dtype=np.uint64)).tolist() == [91, 0]
+
+
+def test_store_keeps_every_hash_bit_for_bit_across_batches(tmp_path: Path) -> None:
+    big = np.uint64(2**64 - 3)  # beyond a float's 53 bits: any float on the way would show
+    with Journal(tmp_path / "j.sqlite") as journal:
+        store = SyncStore(journal, "http://x", "1")
+        keys = np.array([2, 4], dtype=np.uint64)  # one bucket (top byte 0)
+        store.confirm(keys, np.array([big, 1], np.uint64), np.array([big - 1, 7], np.uint64))
+        store.confirm(np.array([6], np.uint64), np.array([big - 2], np.uint64))  # raws unknown
+        loaded = store.load()
+        assert [a.dtype for a in loaded] == [np.uint64] * 3
+        assert [a.tolist() for a in loaded] == [
+            [2, 4, 6],
+            [int(big), 1, int(big) - 2],
+            [int(big) - 1, 7, 0],
+        ]
+        count = store.count()
+        assert count == 3 and isinstance(count, int)
+
+
+def test_store_the_last_of_repeated_emails_in_one_batch_wins() -> None:
+    # Many emails in few buckets: an unstable sort anywhere would let an older value win.
+    rng = np.random.default_rng(1)
+    keys = (rng.integers(0, 2**40, 3000, dtype=np.uint64) | np.uint64(1)) << np.uint64(3)
+    keys |= rng.integers(0, 4, 3000, dtype=np.uint64) << np.uint64(56)
+    keys = np.unique(keys)
+    n = len(keys)
+    with Journal(":memory:") as journal:
+        store = SyncStore(journal, "http://x", "1")
+        store.confirm(
+            np.concatenate([keys, keys, keys]),
+            np.concatenate([np.full(n, 1), np.full(n, 2), np.full(n, 3)]).astype(np.uint64),
+            np.concatenate([np.full(n, 4), np.full(n, 5), np.full(n, 6)]).astype(np.uint64),
+        )
+        loaded_keys, contents, raws = store.load()
+        assert loaded_keys.tolist() == sorted(keys.tolist())
+        assert set(contents.tolist()) == {3} and set(raws.tolist()) == {6}
+
+
+def test_store_forgetting_a_whole_bucket_drops_its_row(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    with Journal(path) as journal:
+        store = SyncStore(journal, "http://x", "1")
+        keys = np.array([1, 2, 2**63], dtype=np.uint64)
+        store.confirm(keys, keys)
+        store.forget(keys[:2])
+        assert [a.tolist() for a in store.load()[:2]] == [[2**63], [2**63]]
+        with closing(sqlite3.connect(path)) as db:
+            assert db.execute("SELECT bucket FROM sync_state").fetchall() == [(128,)]
+        store.forget(keys)
+        assert store.count() == 0 and [len(a) for a in store.load()] == [0, 0, 0]
+
+
+def test_store_remembers_when_it_was_reconciled(tmp_path: Path) -> None:
+    with Journal(tmp_path / "j.sqlite") as journal:
+        store, other = SyncStore(journal, "http://x", "1"), SyncStore(journal, "http://x", "2")
+        assert store.reconciled_at is None
+        store.mark_reconciled(1234.5)
+        assert store.reconciled_at == 1234.5 and other.reconciled_at is None
+    with Journal(tmp_path / "j.sqlite") as journal:
+        assert SyncStore(journal, "http://x", "1").reconciled_at == 1234.5
+
+
+def test_store_hash_key_is_fixed_by_the_files_secret(tmp_path: Path) -> None:
+    # The state on disk is hashed with this key: a file written before must keep its key.
+    path = tmp_path / "j.sqlite"
+    Journal(path).close()
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("UPDATE meta SET value=? WHERE key='secret'", ("22" * 32,))
+    with Journal(path) as journal:
+        key = SyncStore(journal, "http://x", "1").hash_key
+    assert key == "7eQKTDlEThSpbIrx"  # 16 characters: what pandas.util.hash_array takes
+    assert pd.util.hash_array(np.array(["a@x.io"], dtype=object), hash_key=key).dtype == np.uint64
