@@ -145,6 +145,21 @@ def test_second_failure_rejects_only_that_chunk(emu: Any) -> None:
     assert len(result.retry_frame()) == 1000
 
 
+def test_failed_jobs_name_their_rows_emails_after_wait_false(emu: Any) -> None:
+    # A running job's emails wait in the spool, read back for the rows of a failed job,
+    # also by result.wait() (before the spool is closed).
+    emu.add_fault(**{"import": "fail", "times": 1})
+    df = contacts(3000)
+    client = emu.client(rate_limit=None)
+    opts = {**FAST, "chunk_size": 1000, "journal": False, "retry_failed_jobs": 0}
+    done = import_contacts(df, client, wait=False, **opts).wait()
+    done.check_invariant(df.index)
+    rejected = done.rejected.sort_index()
+    assert rejected.index.tolist() == list(range(1000))
+    assert rejected["email"].tolist() == df["email"][:1000].tolist()
+    assert len(done.imported_index) == 2000
+
+
 def test_retry_failed_jobs_two_and_bad_values(emu: Any) -> None:
     emu.add_fault(**{"import": "fail", "times": 2})
     df = contacts(1000)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from mailtrap_pandas.jobs.imports.spool import Spool
+
 __all__ = ["FINAL_STATUSES", "Job"]
 
 #: Job statuses that need no more polling. ``not_found``: an uncertain chunk the
@@ -16,12 +18,16 @@ FINAL_STATUSES = ("finished", "failed", "verified", "not_found", "lost")
 
 @dataclass(eq=False)
 class Job:
-    """One submitted (or journaled, or uncertain) chunk."""
+    """One submitted (or journaled, or uncertain) chunk.
+
+    Its emails (``emails``) are held in memory, or parked in a :class:`~.spool.Spool`
+    (:meth:`park`) while the job runs and read back only when asked for.
+    """
 
     chunk: int
     sha256: str
     index: pd.Index
-    emails: pd.Series
+    held_emails: pd.Series  # empty while parked
     import_id: int | None = None
     status: str = "created"
     created: int | None = None
@@ -33,3 +39,23 @@ class Job:
     from_journal: bool = False  # submitted by an earlier run; not sent again
     spooled: tuple[int, int] | None = None  # where the body waits in the Spool, until final
     resubmits: int = 0  # times this chunk was sent again after its job failed
+    parked: tuple[Spool, tuple[int, int]] | None = None  # where the emails wait
+
+    @property
+    def emails(self) -> pd.Series:
+        """The (normalized) emails of the chunk's rows, indexed by ``index``."""
+        if self.parked is None:
+            return self.held_emails
+        spool, where = self.parked
+        return spool.get_emails(where, self.index, self.held_emails.dtype)
+
+    @emails.setter
+    def emails(self, value: pd.Series) -> None:
+        self.held_emails, self.parked = value, None
+
+    def park(self, spool: Spool) -> None:
+        """Move the emails to ``spool``; :attr:`emails` reads them back from it."""
+        if self.parked is None:
+            self.parked = (spool, spool.put_emails(self.held_emails))
+            # Not a zero-length slice: an Arrow slice would keep the whole buffer alive.
+            self.held_emails = pd.Series([], dtype=self.held_emails.dtype)

@@ -321,10 +321,10 @@ def import_contacts(
                 try:
                     sub.poll()
                     resolve_uncertain(sub)
+                    return result(since)  # before the spool closes: failed jobs' emails
                 finally:
                     sub.spool.close()
                     close_journal()
-                return result(since)
 
             early = result(start, finish)
             spool_in_use = True

@@ -162,20 +162,24 @@ class Submitter:
     def done(self, job: Job) -> None:
         """The rows of ``job`` are in the account: tell :attr:`on_done`, then drop its emails.
 
-        A confirmed job's result needs only its row labels; its emails are kept only when a
-        later job of a one-shot stream may supersede its rows (``dedupe="last"``, see
-        :func:`~mailtrap_pandas.jobs.imports.result.assemble`). Kept for every job, they
-        grew an import's memory by ~30 bytes per row until its end.
+        A confirmed job's result needs only its row labels; its emails are kept (in the
+        spool) only when a later job of a one-shot stream may supersede its rows
+        (``dedupe="last"``, see :func:`~mailtrap_pandas.jobs.imports.result.assemble`).
+        Kept for every job, they grew an import's memory by ~30 bytes per row until its end.
         """
         if self.on_done is not None:
             self.on_done(job)
         planner = self.planner
         if not (planner.stream and planner.dedupe == "last" and planner.latest is None):
-            job.emails = pd.Series([], dtype=job.emails.dtype)
+            job.emails = pd.Series([], dtype=job.held_emails.dtype)
 
     def _add(self, job: Job, body: bytes | None = None) -> None:
-        if body is not None and self.retry_failed_jobs > 0 and job.status not in FINAL_STATUSES:
-            job.spooled = self.spool.put(body)
+        if job.status not in FINAL_STATUSES:
+            if body is not None and self.retry_failed_jobs > 0:
+                job.spooled = self.spool.put(body)
+            # Every chunk is submitted before the first poll: emails held until each job
+            # is confirmed grew the import's peak by ~30 bytes per row (import_slope).
+            job.park(self.spool)
         self.jobs.append(job)
         self.progress.submitted(len(job.index))
         if job.status in FINAL_STATUSES:

@@ -209,16 +209,17 @@ def sync(
                     sub.submit(chunk, valid)
             sub.poll()
             resolve_uncertain(sub)
+            # Before the spool closes: the emails of failed jobs wait in it.
+            imported = assemble(
+                sub.jobs,
+                outcomes,
+                source=source if isinstance(source, pd.DataFrame) else None,
+                last_wins_across_jobs=stream and validate_kw["dedupe"] == "last",
+                requests=0,
+            )
         finally:
             bar.close()
-            sub.spool.close()  # the failed-job spool: an open temporary file until closed
-        imported = assemble(
-            sub.jobs,
-            outcomes,
-            source=source if isinstance(source, pd.DataFrame) else None,
-            last_wins_across_jobs=stream and validate_kw["dedupe"] == "last",
-            requests=0,
-        )
+            sub.spool.close()  # the spool: an open temporary file until closed
         unseen = state.unseen()
         removed = pd.DataFrame({"email": pd.Series([], dtype="string")})
         if missing == "remove_from_lists" and len(unseen):
