@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mailtrap_pandas.errors import InputError
+from mailtrap_pandas.frames.columns import as_mask, bits
 from mailtrap_pandas.limits import MAX_CONTACTS_PER_IMPORT
 
 __all__ = ["MAX_CHUNK_SIZE", "Chunk", "check_chunk_size", "encode_chunks"]
@@ -136,13 +137,7 @@ def _valid(arr: pa.Array) -> npt.NDArray[np.bool_]:
     """Which values are not null, straight from the validity bitmap."""
     if not arr.null_count:
         return np.ones(len(arr), dtype=bool)
-    bits = np.unpackbits(np.frombuffer(arr.buffers()[0], np.uint8), bitorder="little")
-    return bits[arr.offset : arr.offset + len(arr)].astype(bool)
-
-
-def _bools(arr: pa.Array) -> npt.NDArray[np.bool_]:
-    """An Arrow boolean array as NumPy (null counts as False)."""
-    return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
+    return bits(arr.buffers()[0], arr.offset, len(arr))
 
 
 def _escaped(arr: pa.Array) -> pa.Array:
@@ -226,10 +221,10 @@ def _value_text(arr: pa.Array, data_type: str) -> tuple[pa.Array, pa.Array | Non
     if data_type != "float":
         return text, None
     # Arrow writes 1.0 as "1" and -0.0 as "-0"; add ".0" so they stay floats in JSON.
-    integral = _bools(pc.equal(arr, pc.trunc(arr)))
+    integral = as_mask(pc.equal(arr, pc.trunc(arr)))
     if integral.any():
         pos = np.flatnonzero(integral)
-        integral[pos[_bools(pc.match_substring(text.take(pa.array(pos)), "e"))]] = False
+        integral[pos[as_mask(pc.match_substring(text.take(pa.array(pos)), "e"))]] = False
     return text, (_const(".0", integral) if integral.any() else None)
 
 

@@ -13,6 +13,7 @@ from mailtrap_pandas.frames.coerce import coerce
 from mailtrap_pandas.frames.columns import (
     _TOKEN_START,
     MISSING_TOKENS,
+    as_mask,
     column_key,
     missing_strings,
     to_pandas,
@@ -65,3 +66,16 @@ def test_only_the_token_start_bytes_lower_case_to_a_token_start() -> None:
     starts = {c for c, low in zip(chars, lowered, strict=True) if low[:1] in firsts}
     assert starts and all(c.isascii() and _TOKEN_START[ord(c)] for c in starts)
     assert _TOKEN_START.sum() == len(starts)  # and no byte that starts none
+
+
+@given(
+    values=st.lists(st.none() | st.booleans(), max_size=70),
+    start=st.integers(0, 9),
+    chunked=st.booleans(),
+)
+def test_as_mask_reads_the_bitmaps_at_any_offset(
+    values: list[bool | None], start: int, chunked: bool
+) -> None:
+    arr = pa.array([True] * start + values, pa.bool_()).slice(start)
+    got = as_mask(pa.chunked_array([arr[:3], arr[3:]], pa.bool_()) if chunked else arr)
+    assert got.dtype == bool and got.tolist() == [v is True for v in values]
