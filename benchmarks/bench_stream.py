@@ -38,9 +38,12 @@ one; no longer done otherwise): 112 since. Then 66: a stream's ``imported_index`
 int64 (it was an object Index, a Python int per row) and a confirmed job drops its rows'
 emails (they were kept, as Arrow slices, until the end). Then 51: the result's labels
 are filled job by job into one int64 array (materializing every job's RangeIndex before
-one concatenate held each label twice at the peak). Left at 1,000,000 rows (RSS read at
-the end, 2026-12-01): ~30 bytes per row stay (the read-ahead's 16-byte email hashes for
-``dedupe="last"``, the 8-byte labels of the result), the rest is transient at the peak.
+one concatenate held each label twice at the peak). Then 34: a running job's emails wait
+in the spool (every chunk is submitted before the first poll, and each job held its rows'
+emails, ~29 bytes per row as Arrow strings, until it was confirmed). Then -5 (the peak no
+longer grows at these sizes): ``dedupe="last"``'s read-ahead keeps only the emails that
+repeat, so the 16-byte hash of every email lives during the read-ahead only, not through
+the import.
 """
 
 from __future__ import annotations

@@ -4,10 +4,13 @@ Per frame, validation picks the winner of an email first and rejects the
 email when that row fails (the older rows are superseded, never imported in
 its place). Across frames the same rule needs to know the future: a source
 that can be read twice (a path, a pyarrow table or dataset, a list of frames)
-is read once ahead, email column only, to remember each email's last row as a
-64-bit hash and a row number (16 bytes per email, as for the other dedupes).
-The import then sends a row only if it is its email's last one; a later row
-that fails validation keeps every earlier row of its email out.
+is read once ahead, email column only, to find each email's last row: every
+email is held as a 64-bit hash and a row number (16 bytes per email, as for the
+other dedupes) during the read-ahead, and only the emails that occur more than
+once are kept after it (an email seen once is its own last row), so the import
+that follows holds no per-row state for them. The import then sends a row only
+if it is its email's last one; a later row that fails validation keeps every
+earlier row of its email out.
 
 A one-shot iterator (a generator, ``read_csv(chunksize=...)``) cannot be read
 twice; it keeps the older behaviour: a later repeat is sent in a later job once
@@ -29,7 +32,7 @@ import pyarrow as pa
 from mailtrap_pandas.frames.emails import normalize_emails
 from mailtrap_pandas.frames.schema import normalize_fields
 from mailtrap_pandas.frames.validate import match_columns
-from mailtrap_pandas.jobs.imports.seen import SeenEmails, email_hashes
+from mailtrap_pandas.jobs.imports.seen import Keys, SeenEmails, email_hashes
 
 __all__ = ["Superseded", "can_reread", "last_rows"]
 
@@ -53,9 +56,15 @@ def last_rows(
     specs: Sequence[Mapping[str, Any]],
     columns: Mapping[Any, str | None] | None,
 ) -> SeenEmails:
-    """email hash -> stream position of the last row whose email is valid."""
+    """email hash -> stream position of the last row whose email is valid, for the emails
+    that occur more than once (:meth:`Superseded.drop` keeps a row whose email has no entry).
+
+    Every email's hash is needed while reading (16 bytes per email); kept for the whole
+    import, they were the largest state that grew with its rows (import_slope).
+    """
     fields = normalize_fields(specs)
     last = SeenEmails()
+    repeated: list[Keys] = []  # hashes met more than once: few, unless the source repeats
     position = 0
     for frame in frames:
         mapping, _ = match_columns(list(frame.columns), fields, columns)
@@ -65,9 +74,18 @@ def last_rows(
             ok = np.flatnonzero(np.asarray(normalized.is_valid().to_numpy(zero_copy_only=False)))
             if len(ok):
                 emails = pd.Series(normalized.take(pa.array(ok)).to_pylist(), dtype=object)
-                last.insert(email_hashes(emails), (position + ok).astype(np.int64))
+                keys = email_hashes(emails)
+                before, _ = last.lookup(keys)
+                ordered = np.sort(keys)
+                repeated += [keys[before], ordered[1:][ordered[1:] == ordered[:-1]]]
+                last.insert(keys, (position + ok).astype(np.int64))
         position += len(frame)
-    return last
+    again = np.unique(np.concatenate(repeated)) if repeated else np.empty(0, np.uint64)
+    _, winners = last.lookup(again)
+    del last  # its runs are memory mappings of their own: given back now
+    out = SeenEmails()
+    out.insert(again, winners)
+    return out
 
 
 @dataclass
