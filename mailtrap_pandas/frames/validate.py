@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 
 from mailtrap_pandas.errors import InputError
 from mailtrap_pandas.frames.coerce import Coerced, coerce
-from mailtrap_pandas.frames.columns import column_key, to_pandas
+from mailtrap_pandas.frames.columns import as_mask, column_key, to_pandas
 from mailtrap_pandas.frames.dates import date_options
 from mailtrap_pandas.frames.dtypes import CONTACT_COLUMNS
 from mailtrap_pandas.frames.emails import Emails, email_key, normalize_emails
@@ -455,6 +455,38 @@ class _Dedupe:
     clashing: npt.NDArray[np.intp]  # every occurrence of a repeated email (for "error")
 
 
+_HASHED = 32  # bytes: keys up to this long are hashed as four 64-bit words
+
+
+def _surely_distinct(key: pa.Array) -> bool:
+    """True when no two keys are equal; False when some may be (the exact path decides).
+
+    Most emails are at most 32 bytes: padded with NULs to 32, each is four 64-bit
+    words, hashed by pandas in a few vectorized passes; distinct hashes prove
+    distinct keys. ~60 ms per 1,000,000 keys, where ``pc.unique`` takes ~150 ms and
+    ``dictionary_encode`` ~240 ms. A repeat has one length, so longer keys (rare)
+    are checked apart, exactly, with ``unique``.
+    """
+    if key.null_count:
+        return False
+    long = as_mask(pc.greater(pc.binary_length(key), _HASHED))
+    if long.any():
+        longer = key.filter(pa.array(long))
+        if len(pc.unique(longer)) < len(longer):
+            return False
+        key = key.filter(pa.array(~long))
+    if len(key) < 2:
+        return True
+    padded = pc.ascii_rpad(key, _HASHED, "\0")  # pads bytes, not characters
+    size = len(key) * _HASHED
+    offsets = padded.buffers()[1]
+    if padded.offset or np.frombuffer(offsets, np.int32, count=len(key) + 1)[-1] != size:
+        return False  # not one run of 32-byte values (never seen): let the exact path decide
+    words = np.frombuffer(padded.buffers()[2], np.uint64, count=size // 8)
+    hashes = pd.util.hash_pandas_object(pd.DataFrame(words.reshape(len(key), -1)), index=False)
+    return bool(pd.Index(hashes.to_numpy()).is_unique)
+
+
 def _dedupe(key: pa.Array, failed: npt.NDArray[np.bool_], keep: str) -> _Dedupe:
     """Find repeated emails and each one's winner.
 
@@ -471,10 +503,8 @@ def _dedupe(key: pa.Array, failed: npt.NDArray[np.bool_], keep: str) -> _Dedupe:
     if len(candidates) == 0:
         return _Dedupe(empty, empty, empty)
     taken = key if len(candidates) == len(key) else key.take(pa.array(candidates))
-    # No email repeats (the common case): ``unique`` tells at 60% of the cost of the
-    # ``dictionary_encode`` (0.15 s vs 0.25 s per 1,000,000), whose codes only a repeat needs.
-    if len(pc.unique(taken)) == len(taken):
-        return _Dedupe(empty, empty, empty)
+    if _surely_distinct(taken):
+        return _Dedupe(empty, empty, empty)  # no email repeats (the common case)
     encoded = pc.dictionary_encode(taken)
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp)
     counts = np.bincount(codes, minlength=len(encoded.dictionary))

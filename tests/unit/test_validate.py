@@ -137,6 +137,29 @@ def test_dedupe_first_last(dedupe: str, kept: list[int]) -> None:
     assert r.failures["reason"].tolist() == [Reason.INVALID_EMAIL]
 
 
+@pytest.mark.parametrize("length", [31, 32, 33, 70])
+def test_dedupe_finds_a_repeat_of_any_length(length: int) -> None:
+    # Keys of up to 32 bytes are first compared by a hash of their padded bytes, longer
+    # ones apart: a repeat is found on either side of the boundary, also between
+    # emails that differ only past the 32nd byte or by their length.
+    base = "a" * 10 + "@" + "d" * (length - 14) + ".io"
+    near = ["b" + base[1:], base[:-4] + "e.io", "a" + base]
+    df = pd.DataFrame({"email": [base, *near, base.upper(), "short@x.io"]})
+    r = validate(df, fields=FIELDS)
+    check_invariants(df, r)
+    assert r.valid.index.tolist() == [1, 2, 3, 4, 5]
+    assert r.duplicates.to_dict("records") == [{"row": 0, "email": base, "kept_row": 4}]
+
+
+def test_keys_equal_once_padded_are_left_to_the_exact_path() -> None:
+    from mailtrap_pandas.frames.validate import _surely_distinct
+
+    assert _surely_distinct(pa.array(["a@x.io", "b@x.io", "a" * 40, "b" * 40]))
+    assert not _surely_distinct(pa.array(["a", "a\0"]))  # same 32 padded bytes
+    assert not _surely_distinct(pa.array(["a" * 40, "b", "a" * 40]))
+    assert not _surely_distinct(pa.array(["a", None, "b"]))
+
+
 def test_dedupe_error_fails_every_occurrence_and_ignores_failed_rows() -> None:
     df = pd.DataFrame({"email": ["a@x.io", "A@x.io", "c@x.io", "c@x.io"], "age": [1, 2, 3, "x"]})
     r = validate(df, fields=FIELDS, dedupe="error")
