@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mailtrap_pandas.errors import InputError
-from mailtrap_pandas.frames.columns import as_mask, bits
+from mailtrap_pandas.frames.columns import bits
 from mailtrap_pandas.limits import MAX_CONTACTS_PER_IMPORT
 
 __all__ = ["MAX_CHUNK_SIZE", "Chunk", "check_chunk_size", "encode_chunks"]
@@ -118,16 +118,15 @@ def list_ids_arg(ids: Sequence[int] | None, name: str) -> list[int]:
 
 def _suffix(included: list[int], excluded: list[int]) -> bytes:
     """The constant tail of every contact object (list ids are the same for all rows)."""
-    out = b""
-    if included:
-        out += b',"list_ids_included":' + orjson.dumps(included)
+    out = b',"list_ids_included":' + orjson.dumps(included) if included else b""
     if excluded:
         out += b',"list_ids_excluded":' + orjson.dumps(excluded)
     return out + b"}"
 
 
 def _as_arrow(series: pd.Series) -> pa.Array:
-    arr = pa.array(series, from_pandas=True)
+    # A pandas object: pyarrow reads NaN, None and NA as null (from_pandas is its default).
+    arr = pa.array(series)
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     return arr
@@ -140,12 +139,17 @@ def _valid(arr: pa.Array) -> npt.NDArray[np.bool_]:
     return bits(arr.buffers()[0], arr.offset, len(arr))
 
 
+#: Control characters: of the bytes JSON strings must escape, those orjson escapes for us.
+_CONTROL = np.zeros(256, dtype=bool)
+_CONTROL[:0x20] = True
+
+
 def _escaped(arr: pa.Array) -> pa.Array:
     """The inside of JSON string literals (no quotes) of a string array; nulls stay null."""
     if not pa.types.is_string(arr.type):
         arr = arr.cast(pa.string())
     data = arr.buffers()[2]
-    if not len(arr) or data is None:
+    if data is None:  # no value bytes at all (allowed by older pyarrow): nothing to escape
         return arr
     # One pass over the value bytes finds what needs escaping (a regex per value cost
     # ten times more); the common case, plain text, passes through untouched.
@@ -154,7 +158,10 @@ def _escaped(arr: pa.Array) -> pa.Array:
     ]
     raw = np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]]
     # Three comparisons over the bytes (vectorized) cost a fifth of a table lookup per byte.
-    special = (raw < 0x20) | (raw == 0x22) | (raw == 0x5C)
+    # No mutation of the first: `<= 0x20` or `< 33` would add the spaces, whose values
+    # orjson would then escape to the same text, only slower.
+    control = raw < 0x20  # pragma: no mutate
+    special = control | (raw == 0x22) | (raw == 0x5C)
     if not special.any():
         return arr
     found = raw[special]
@@ -164,11 +171,10 @@ def _escaped(arr: pa.Array) -> pa.Array:
         out = pc.replace_substring(out, "\\", "\\\\")
     if (found == 0x22).any():
         out = pc.replace_substring(out, '"', '\\"')
-    if (found < 0x20).any():
+    if _CONTROL[found].any():  # a table: among `found`, `< 0x20` and `<= 0x20` agree
         # Control characters (\n, \u0000...): orjson escapes exactly as JSON requires,
         # and only these rare values pay for a Python call.
-        at = np.flatnonzero(special)
-        at = at[raw[at] < 0x20] + offsets[0]
+        at = np.flatnonzero(control) + offsets[0]
         odd = np.unique(np.searchsorted(offsets, at, side="right") - 1)
         values = arr.take(pa.array(odd)).to_pylist()
         # A null may keep bytes under it (columns.null_where): it stays null.
@@ -188,18 +194,22 @@ def _typed(series: pd.Series, data_type: str, tag: str) -> pa.Array:
     if data_type == "integer":
         return _as_arrow(series.astype("Int64"))
     if data_type == "float":
-        values = series.astype("Float64")
-        raw = values.to_numpy(dtype="float64", na_value=np.nan)
+        # Float64, float64 or Int64 alike: NA and NaN become NaN. No mutation of the
+        # arguments: with either one None or left out, pandas converts the same way.
+        raw = series.to_numpy(
+            dtype="float64",  # pragma: no mutate
+            na_value=np.nan,  # pragma: no mutate
+        )
         if np.isinf(raw).any():
-            bad = values.index[np.isinf(raw)][0]
+            bad = series.index[np.isinf(raw)][0]
             raise InputError(f"row {bad!r}, column {tag!r}: infinity cannot be sent as JSON")
         # NaN is missing: never sent (JSON has no NaN, and it must not overwrite a value).
         return pa.array(raw, mask=np.isnan(raw))
     if data_type == "boolean":
         return _as_arrow(series.astype("boolean"))
     if data_type == "date":
-        arr = _as_arrow(series)
-        return arr if pa.types.is_date32(arr.type) else pc.cast(arr, pa.date32())
+        # A date32 column casts to itself without a copy.
+        return pc.cast(_as_arrow(series), pa.date32())
     raise InputError(f"column {tag!r}: unknown Mailtrap data_type {data_type!r}")
 
 
@@ -215,17 +225,18 @@ def _value_text(arr: pa.Array, data_type: str) -> tuple[pa.Array, pa.Array | Non
     """The JSON text of one typed column's values (null where missing), and a tail or None."""
     if data_type == "text":
         return _escaped(arr), None
-    if data_type == "boolean":
-        return pc.if_else(arr, "true", "false"), None
-    text = pc.cast(arr, pa.string())  # integers, dates (ISO), floats: shortest round trip
+    # integers, booleans (true/false), dates (ISO), floats: shortest round trip
+    text = pc.cast(arr, pa.string())
     if data_type != "float":
         return text, None
-    # Arrow writes 1.0 as "1" and -0.0 as "-0"; add ".0" so they stay floats in JSON.
-    integral = as_mask(pc.equal(arr, pc.trunc(arr)))
+    # Arrow writes 1.0 as "1" and -0.0 as "-0"; add ".0" so they stay floats in JSON,
+    # unless written with an exponent (1e+16). A missing value is NaN here: never integral.
+    raw = np.asarray(arr)
+    integral = raw == np.trunc(raw)
     if integral.any():
         pos = np.flatnonzero(integral)
-        integral[pos[as_mask(pc.match_substring(text.take(pa.array(pos)), "e"))]] = False
-    return text, (_const(".0", integral) if integral.any() else None)
+        integral[pos] = ~np.asarray(pc.match_substring(text.take(pa.array(pos)), "e"))
+    return text, _const(".0", integral)
 
 
 @dataclass(frozen=True)
@@ -295,7 +306,8 @@ def _rows(layout: _Layout, begin: int, length: int) -> pa.Array:
         if f.tail is not None:
             args.append(f.tail.slice(begin, length))
     args.append(layout.ends.take(pa.array(layout.end[begin:stop])))
-    return pc.binary_join_element_wise(*args, "", null_handling="replace", null_replacement="")
+    # "replace": a null argument is written as "" (the default null_replacement).
+    return pc.binary_join_element_wise(*args, "", null_handling="replace")
 
 
 def _row_bytes(rows: pa.Array) -> memoryview:

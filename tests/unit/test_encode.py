@@ -15,7 +15,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mailtrap_pandas.errors import InputError
-from mailtrap_pandas.frames.encode import _SLICE, MAX_CHUNK_SIZE, check_chunk_size, encode_chunks
+from mailtrap_pandas.frames.encode import (
+    _SLICE,
+    MAX_CHUNK_SIZE,
+    _escaped,
+    _row_bytes,
+    check_chunk_size,
+    encode_chunks,
+)
 
 FIELDS = {"name": "text", "age": "integer", "score": "float", "vip": "boolean", "born": "date"}
 DTYPES = {
@@ -353,6 +360,36 @@ def test_a_value_validation_blanked_stays_missing_whatever_its_bytes() -> None:
         {"email": "b@x.io", "fields": {"name": ' "q\\\t'}},
         {"email": "c@x.io"},
     ]
+
+
+def test_control_characters_only_under_nulls_leave_the_values_missing() -> None:
+    # The only control character of the column is under a null (validation blanked
+    # "\n"): the escaped values of that null alone are all None, still a string column.
+    from mailtrap_pandas.frames.validate import validate
+
+    df = pd.DataFrame({"email": ["a@x.io", "b@x.io"], "name": ["\n", "plain"]})
+    spec = [{"name": "Name", "data_type": "text", "merge_tag": "name"}]
+    report = validate(df, fields=spec)
+    (chunk,) = encode_chunks(report.valid, report.fields)
+    assert decode(chunk.body) == [
+        {"email": "a@x.io"},
+        {"email": "b@x.io", "fields": {"name": "plain"}},
+    ]
+
+
+def test_escaping_a_slice_reads_only_the_slice() -> None:
+    # pandas 2's string[pyarrow] is Arrow `string`: each chunk escapes a zero-copy slice
+    # of the column, whose offsets buffer goes on into the next rows.
+    column = pa.array(["plain", "a\nb", 'q"'], pa.string())
+    assert _escaped(column.slice(0, 1)).to_pylist() == ["plain"]
+    assert _escaped(column.slice(1, 1)).to_pylist() == ["a\\nb"]
+    assert _escaped(column.slice(2, 1)).to_pylist() == ['q\\"']
+
+
+def test_row_bytes_are_the_rows_of_a_slice_only() -> None:
+    rows = pa.array(["ab,", "cd,", "ef,"], pa.string())
+    assert bytes(_row_bytes(rows.slice(1, 1))) == b"cd,"
+    assert bytes(_row_bytes(rows.slice(1, 2))) == b"cd,ef,"
 
 
 @pytest.mark.parametrize("special", ["\\", '"', "\n"])
