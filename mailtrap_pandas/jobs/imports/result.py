@@ -403,6 +403,38 @@ def _signed_int(index: pd.Index) -> bool:
     return isinstance(index.dtype, np.dtype) and index.dtype.kind == "i"
 
 
+def _int_labels(parts: Sequence[pd.Index]) -> pd.Index:
+    """Signed-integer labels (a stream's positions) of ``parts``, in order, as one Index.
+
+    One run of consecutive integers (every row of a stream imported, the common case) is a
+    RangeIndex: no memory per row. Otherwise 8 bytes per row, not a Python int (~36 bytes)
+    per row as an object Index would hold, filled part by part: a part is often a
+    RangeIndex, and materializing all of them before one concatenate held every label
+    twice at the import's peak.
+    """
+    start = stop = None
+    for part in (p for p in parts if len(p)):
+        if isinstance(part, pd.RangeIndex) and part.step == 1:
+            lo, hi = part.start, part.stop
+        else:
+            values = np.asarray(part)
+            lo, hi = int(values[0]), int(values[-1]) + 1
+            if hi - lo != len(values) or not (np.diff(values) == 1).all():
+                break
+        if start is not None and lo != stop:
+            break
+        start = lo if start is None else start
+        stop = hi
+    else:
+        return pd.RangeIndex(start or 0, stop or 0)
+    positions = np.empty(sum(len(p) for p in parts), dtype=np.int64)
+    at = 0
+    for part in parts:
+        positions[at : at + len(part)] = part
+        at += len(part)
+    return pd.Index(positions, copy=False)
+
+
 def _count(value: Any) -> int:
     """A server count (missing, None or NA -> 0)."""
     return 0 if value is None or pd.isna(value) else int(value)
@@ -454,16 +486,7 @@ def assemble(
         else pd.DataFrame({"row": [], "email": [], "kept_row": []})
     )
     if done and all(_signed_int(j.index) for j in done):
-        # Positions of a stream, or a frame's integer labels: 8 bytes per row, not a
-        # Python int (~36 bytes) per row as an object Index would hold. Filled job by job:
-        # a job's labels are often a RangeIndex, and materializing all of them before one
-        # concatenate held every label twice at the import's peak.
-        positions = np.empty(sum(len(j.index) for j in done), dtype=np.int64)
-        at = 0
-        for j in done:
-            positions[at : at + len(j.index)] = j.index
-            at += len(j.index)
-        labels: pd.Index = pd.Index(positions, copy=False)
+        labels: pd.Index = _int_labels([j.index for j in done])
     elif done:
         labels = pd.Index(np.concatenate([np.asarray(j.index, dtype=object) for j in done]))
     else:
