@@ -111,6 +111,8 @@ class Rig:
 
     def sleep(self, seconds: float) -> None:
         self.waits.append(seconds)
+        # Every job here ends within a few waits: a submitter that polls on fails at once.
+        assert len(self.waits) < 50, "polling never ends"
         if len(self.waits) >= self.advance_after:
             self.emu.advance_jobs()
 
@@ -198,7 +200,7 @@ def rejected(r: Rig) -> pd.DataFrame:
 def test_chunks_are_journaled_submitted_then_polled_oldest_first(
     emu_m: Emulator, journal: Journal
 ) -> None:
-    r = rig(emu_m, journal)
+    r = rig(emu_m, journal, dedupe="last")  # one frame: no job supersedes another
     r.send(contacts(4))
     a, b = r.sub.jobs
     assert (a.chunk, b.chunk) == (0, 1) and r.accepted() == 2
@@ -384,6 +386,23 @@ def test_a_422_naming_every_row_sends_nothing_more(emu_m: Emulator, journal: Jou
     assert list(rejected(r).index) == [0] and r.sub.jobs == [] and r.accepted() == 0
 
 
+def test_a_rerun_meeting_two_journaled_422s_in_turn_rejects_both_rows(
+    emu_m: Emulator, journal: Journal
+) -> None:
+    df = contacts(3).assign(ghost=pd.array([None, "boo", None], "string"))
+    first = rig(emu_m, journal, chunk_size=3, fields=GHOST)
+    first.send(df)
+    (rest,) = first.sub.jobs  # rows 0 and 2, sent again after the 422 named row 1
+    # As if that resubmission had been refused too, naming row 2.
+    detail = journal.hash_detail([["user2@example.com", "fields", "no"]])
+    journal.rejected(*first.sub.key, rest.sha256, detail=detail)
+    again = rig(emu_m, journal, chunk_size=3, fields=GHOST)
+    again.send(df)
+    assert list(rejected(again).index) == [1, 2]
+    (job,) = again.sub.jobs
+    assert list(job.index) == [0] and not job.from_journal and again.accepted() == 2
+
+
 def test_a_stream_keeps_the_typed_rows_the_server_rejected(
     emu_m: Emulator, journal: Journal
 ) -> None:
@@ -474,7 +493,7 @@ def test_a_server_error_rejects_only_that_chunk(emu_m: Emulator, journal: Journa
     r.send(contacts(4))
     out = rejected(r)
     assert list(out.index) == [0, 1] and set(out["reason"]) == {"submit_failed"}
-    assert all("500" in m for m in out["message"])
+    assert all("500" in m for m in out["message"]) and set(out["column"]) == {""}
     assert [j.chunk for j in r.sub.jobs] == [1] and journal.count() == 1
 
 
@@ -501,6 +520,14 @@ def test_a_failed_job_is_sent_again_as_a_new_job(
     (job,) = r.sub.jobs
     failed_id, sent_at = job.import_id, r.entry(job).submitted_at
     with caplog.at_level(logging.INFO):
+        r.sub.poll(until=lambda: job.resubmits == 1)  # stop right after the resubmission
+        assert (job.status, r.entry(job).state, r.entry(job).status) == (
+            "created",
+            "submitted",
+            "created",
+        )
+        assert r.entry(job).import_id == job.import_id != failed_id
+        assert (r.progress.jobs_total, r.progress.jobs_done) == (1, 0)
         r.sub.poll()
     assert r.progress.said == [f"import {failed_id} failed: sending chunk 0 again (1/1)"]
     assert job.resubmits == 1 and job.import_id != failed_id and job.status == "finished"
@@ -622,6 +649,19 @@ def test_dedupe_last_over_a_stream_waits_for_the_earlier_row(
     waits, requests = len(r.waits), r.sub.client.stats["requests"]
     r.send(contacts(1, start=0))  # user0 again: chunk 0 is done, no poll needed
     assert len(r.waits) == waits and r.sub.client.stats["requests"] == requests + 1
+
+
+def test_dedupe_last_waits_only_for_the_job_holding_the_earlier_row(
+    emu_m: Emulator, journal: Journal
+) -> None:
+    r = rig(emu_m, journal, stream=True, dedupe="last")
+    r.send(contacts(2))
+    emu_m.advance_jobs()  # chunk 0 is a stage ahead of the next one
+    r.send(contacts(2, start=2))
+    r.send(contacts(1, start=1).assign(age=99))  # user1 again: chunk 0 must finish
+    first, second, third = r.sub.jobs
+    assert (first.status, second.status, third.status) == ("finished", "created", "created")
+    assert r.waits == [1.0]  # chunk 1 was not waited for
 
 
 def test_dedupe_first_over_a_stream_never_waits(emu_m: Emulator, journal: Journal) -> None:
