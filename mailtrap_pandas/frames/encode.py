@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mailtrap_pandas.errors import InputError
-from mailtrap_pandas.frames.columns import bits
+from mailtrap_pandas.frames.columns import as_mask, bits
 from mailtrap_pandas.limits import MAX_CONTACTS_PER_IMPORT
 
 __all__ = ["MAX_CHUNK_SIZE", "Chunk", "check_chunk_size", "encode_chunks"]
@@ -243,15 +243,49 @@ def _value_text(arr: pa.Array, data_type: str) -> tuple[pa.Array, pa.Array | Non
 class _Field:
     """One field of a chunk, ready to be joined: its texts and what comes before them.
 
-    ``variants`` are the three texts that can come before the value (see :func:`_layout`);
-    ``state`` picks one per row, ``present`` says whether the row has a value at all.
+    ``pieces`` are the texts that can come before the value (see :func:`_layout`), or
+    for a field of few distinct values, those texts with each value already appended
+    (:func:`_few_values`; ``value`` is then None). ``pick`` picks one piece per row,
+    ``present`` says whether the row has a value at all.
     """
 
-    variants: pa.Array
-    state: npt.NDArray[np.int8]
+    pieces: pa.Array
+    pick: npt.NDArray[np.int8] | npt.NDArray[np.int32]
     present: npt.NDArray[np.bool_]
-    value: pa.Array
+    value: pa.Array | None
     tail: pa.Array | None
+
+
+#: Integer fields with at most this many distinct values in a chunk (ages, ratings,
+#: counts...) are written from a table of their texts, not cast value by value.
+_FEW = 1024
+
+
+def _few_values(
+    arr: pa.Array, data_type: str
+) -> tuple[list[str], npt.NDArray[np.int32], npt.NDArray[np.bool_]] | None:
+    """The texts of a column of booleans or of integers in a small range, each row's
+    position in them, and which rows have a value; None for any other column.
+
+    Each row's text is then picked with the text before it by one ``take`` (no cast,
+    and one piece fewer to join per row): ~45 ms per 1,000,000 rows of a boolean and
+    a small-range integer field. The texts are Arrow's own casts, so the bytes are
+    those of :func:`_value_text`.
+    """
+    present = _valid(arr)
+    if data_type == "boolean":
+        return ["true", "false"], (~as_mask(arr)).astype(np.int32), present
+    if data_type != "integer" or not present.any():
+        return None
+    values = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset : arr.offset + len(arr)]
+    lo, hi = int(values[present].min()), int(values[present].max())
+    # Python ints: no overflow at the ends of int64. No mutation: `>` would table one
+    # value more, to the same bytes.
+    if hi - lo >= _FEW:  # pragma: no mutate
+        return None
+    texts = pc.cast(pa.array(np.arange(lo, hi + 1, dtype=np.int64)), pa.string())
+    at = np.where(present, values - lo, 0).astype(np.int32)
+    return texts.to_pylist(), at, present
 
 
 @dataclass(frozen=True)
@@ -282,11 +316,17 @@ def _layout(emails: pa.Array, columns: Sequence[tuple[str, str, pa.Array]], suff
     state = np.zeros(len(emails), np.int8)  # 0: no field yet, 1: last one unquoted, 2: quoted
     fields = []
     for key, data_type, arr in columns:
-        value, tail = _value_text(arr, data_type)
-        present = _valid(value)
         quote = '"' if data_type in _QUOTED else ""
-        variants = pa.array(['","fields":{' + key + quote, "," + key + quote, '",' + key + quote])
-        fields.append(_Field(variants, state.copy(), present, value, tail))
+        variants = ['","fields":{' + key + quote, "," + key + quote, '",' + key + quote]
+        few = _few_values(arr, data_type)
+        if few is not None:
+            texts, at, present = few
+            pieces = pa.array([v + t for v in variants for t in texts])
+            fields.append(_Field(pieces, state * np.int32(len(texts)) + at, present, None, None))
+        else:
+            value, tail = _value_text(arr, data_type)
+            present = _valid(value)
+            fields.append(_Field(pa.array(variants), state.copy(), present, value, tail))
         state[present] = 2 if quote else 1
     ends = pa.array(['"' + suffix, "}" + suffix, '"}' + suffix])
     return _Layout(_escaped(emails), fields, ends, state)
@@ -300,9 +340,10 @@ def _rows(layout: _Layout, begin: int, length: int) -> pa.Array:
     stop = begin + length
     args: list[pa.Array | str] = [_OPEN, layout.emails.slice(begin, length)]
     for f in layout.fields:
-        picked = pa.array(f.state[begin:stop], mask=~f.present[begin:stop])
-        args.append(f.variants.take(picked))
-        args.append(f.value.slice(begin, length))
+        picked = pa.array(f.pick[begin:stop], mask=~f.present[begin:stop])
+        args.append(f.pieces.take(picked))
+        if f.value is not None:
+            args.append(f.value.slice(begin, length))
         if f.tail is not None:
             args.append(f.tail.slice(begin, length))
     args.append(layout.ends.take(pa.array(layout.end[begin:stop])))

@@ -8,6 +8,7 @@ import json
 import math
 
 import numpy as np
+import orjson
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 
 from mailtrap_pandas.errors import InputError
 from mailtrap_pandas.frames.encode import (
+    _FEW,
     _SLICE,
     MAX_CHUNK_SIZE,
     _escaped,
@@ -401,3 +403,42 @@ def test_each_escape_alone_and_only_in_its_own_chunk(special: str) -> None:
     chunks = list(encode_chunks(df, {"name": "text"}, chunk_size=1))
     assert decode(chunks[0].body) == [{"email": "a@x.io", "fields": {"name": "plain"}}]
     assert decode(chunks[1].body) == [{"email": "b@x.io", "fields": {"name": name}}]
+
+
+def _reference(df: pd.DataFrame, fields: dict[str, str]) -> bytes:
+    """The body as orjson writes it, a dict per row (for fields orjson writes as we do)."""
+    contacts = []
+    for rec in df.astype(object).to_dict("records"):
+        values = {t: rec[t] for t in fields if rec[t] is not pd.NA and rec[t] is not None}
+        contacts.append(
+            {"email": rec["email"], "fields": values} if values else {"email": rec["email"]}
+        )
+    return b'{"contacts":[' + b",".join(orjson.dumps(c) for c in contacts) + b"]}"
+
+
+@pytest.mark.parametrize(
+    "ages",
+    [
+        [18, None, 90, 18, -3],  # a few values: written from a table of their texts
+        [2**63 - 1, None, 2**63 - 2],  # a small range at the ends of int64
+        [-(2**63), -(2**63) + 1, None],
+        [0, _FEW - 1, 5],  # the widest range still written from a table
+        [0, _FEW, 5],  # one wider: cast value by value
+        [-(2**63), 2**63 - 1],
+        [None, None],
+    ],
+)
+def test_integers_and_booleans_are_the_bytes_of_a_dict_per_row(ages: list[int | None]) -> None:
+    n = len(ages)
+    df = pd.DataFrame(
+        {
+            "email": [f"u{i}@x.io" for i in range(n)],
+            "vip": pd.array([True, None, False, True, False, None, True][:n], "boolean"),
+            "age": pd.array(ages, "Int64"),
+            "name": pd.array(["a", None, 'q"', "b", None, "c", "d"][:n], "string"),
+        }
+    )
+    fields = {"vip": "boolean", "age": "integer", "name": "text"}
+    for size in (1, 2, n):
+        bodies = [c.body for c in encode_chunks(df, fields, chunk_size=size)]
+        assert bodies == [_reference(df.iloc[i : i + size], fields) for i in range(0, n, size)]
