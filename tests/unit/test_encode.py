@@ -442,3 +442,33 @@ def test_integers_and_booleans_are_the_bytes_of_a_dict_per_row(ages: list[int | 
     for size in (1, 2, n):
         bodies = [c.body for c in encode_chunks(df, fields, chunk_size=size)]
         assert bodies == [_reference(df.iloc[i : i + size], fields) for i in range(0, n, size)]
+
+
+@pytest.mark.parametrize(
+    ("first", "span"),
+    [
+        (dt.date(2020, 1, 1), 30),  # a few dates: written from a table of their texts
+        (dt.date(1, 1, 1), 5),  # a small range at both ends of the calendar
+        (dt.date(9999, 12, 26), 5),
+        (dt.date(1969, 12, 1), _FEW - 1),  # the widest range still written from a table
+        (dt.date(1969, 12, 1), _FEW),  # one wider: cast value by value
+    ],
+)
+def test_dates_are_the_bytes_of_a_dict_per_row(first: dt.date, span: int) -> None:
+    days = [0, span, None, span // 2, 1, None]
+    df = pd.DataFrame(
+        {
+            "email": [f"u{i}@x.io" for i in range(len(days))],
+            "born": pd.array(
+                [None if d is None else first + dt.timedelta(days=d) for d in days],
+                pd.ArrowDtype(pa.date32()),
+            ),
+            "vip": pd.array([True, None, False, True, False, None], "boolean"),
+        }
+    )
+    fields = {"born": "date", "vip": "boolean"}
+    for size in (1, 4, len(days)):
+        bodies = [c.body for c in encode_chunks(df, fields, chunk_size=size)]
+        assert bodies == [
+            _reference(df.iloc[i : i + size], fields) for i in range(0, len(days), size)
+        ]
