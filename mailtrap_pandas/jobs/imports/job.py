@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from mailtrap_pandas.jobs.imports.spool import Spool
@@ -21,12 +23,14 @@ class Job:
     """One submitted (or journaled, or uncertain) chunk.
 
     Its emails (``emails``) are held in memory, or parked in a :class:`~.spool.Spool`
-    (:meth:`park`) while the job runs and read back only when asked for.
+    (:meth:`park`) while the job runs and read back only when asked for. Its row labels
+    (``index``) are kept as runs of consecutive positions (:class:`Runs`) when that is
+    smaller: a stream's positions once validation dropped a few rows of a frame.
     """
 
     chunk: int
     sha256: str
-    index: pd.Index
+    labels: pd.Index | Runs  # see index
     held_emails: pd.Series  # empty while parked
     import_id: int | None = None
     status: str = "created"
@@ -40,6 +44,20 @@ class Job:
     spooled: tuple[int, int] | None = None  # where the body waits in the Spool, until final
     resubmits: int = 0  # times this chunk was sent again after its job failed
     parked: tuple[Spool, tuple[int, int]] | None = None  # where the emails wait
+
+    def __post_init__(self) -> None:
+        if isinstance(self.labels, pd.Index):
+            self.labels = Runs.of(self.labels) or self.labels
+
+    @property
+    def index(self) -> pd.Index:
+        """The caller's labels of the chunk's rows, in body order."""
+        return self.labels.index() if isinstance(self.labels, Runs) else self.labels
+
+    @property
+    def rows(self) -> int:
+        """How many rows the chunk carries."""
+        return len(self.labels)
 
     @property
     def emails(self) -> pd.Series:
@@ -59,3 +77,41 @@ class Job:
             self.parked = (spool, spool.put_emails(self.held_emails))
             # Not a zero-length slice: an Arrow slice would keep the whole buffer alive.
             self.held_emails = pd.Series([], dtype=self.held_emails.dtype)
+
+
+@dataclass(frozen=True, eq=False)
+class Runs:
+    """int64 labels as runs of consecutive values: ``starts[i]``, ``starts[i] + 1``, ...
+
+    A job's labels live until the import's end; a stream's positions are a RangeIndex
+    unless validation dropped rows of the frame, and then an int64 array (8 bytes per row,
+    held for every job through the import). As runs, a few gaps cost 16 bytes each.
+    """
+
+    starts: npt.NDArray[np.int64]
+    lengths: npt.NDArray[np.int64]
+    name: object = None
+
+    @classmethod
+    def of(cls, labels: pd.Index) -> Runs | None:
+        """``labels`` as runs, or None when that would not be smaller (or not int64)."""
+        if isinstance(labels, pd.RangeIndex) or labels.dtype != np.int64 or len(labels) < 2:
+            return None
+        values = np.asarray(labels)
+        breaks = np.flatnonzero(np.diff(values) != 1) + 1
+        if 2 * (len(breaks) + 1) > len(values) // 4:  # runs would save little
+            return None
+        firsts = np.concatenate([[0], breaks])
+        lengths = np.diff(np.append(firsts, len(values)))
+        return cls(values[firsts].copy(), lengths.astype(np.int64), labels.name)
+
+    def __len__(self) -> int:
+        return int(self.lengths.sum())
+
+    def index(self) -> pd.Index:
+        """The labels, as the int64 Index they were."""
+        n = len(self)
+        ends = np.cumsum(self.lengths)
+        offsets = np.repeat(self.starts - (ends - self.lengths), self.lengths)
+        out: pd.Index = pd.Index(np.arange(n, dtype=np.int64) + offsets, name=self.name)
+        return out

@@ -12,7 +12,7 @@ import pandas as pd
 from mailtrap_pandas.errors import MailtrapError
 from mailtrap_pandas.frames.emails import email_key
 from mailtrap_pandas.frames.reasons import Reason
-from mailtrap_pandas.jobs.imports.job import FINAL_STATUSES, Job
+from mailtrap_pandas.jobs.imports.job import FINAL_STATUSES, Job, Runs
 from mailtrap_pandas.jobs.imports.outcomes import Outcomes, email_text
 from mailtrap_pandas.reprs import (
     BAD,
@@ -403,19 +403,23 @@ def _signed_int(index: pd.Index) -> bool:
     return isinstance(index.dtype, np.dtype) and index.dtype.kind == "i"
 
 
-def _int_labels(parts: Sequence[pd.Index]) -> pd.Index:
+def _int_labels(parts: Sequence[pd.Index | Runs]) -> pd.Index:
     """Signed-integer labels (a stream's positions) of ``parts``, in order, as one Index.
 
     One run of consecutive integers (every row of a stream imported, the common case) is a
     RangeIndex: no memory per row. Otherwise 8 bytes per row, not a Python int (~36 bytes)
     per row as an object Index would hold, filled part by part: a part is often a
     RangeIndex, and materializing all of them before one concatenate held every label
-    twice at the import's peak.
+    twice at the import's peak (so are runs, :class:`~.job.Runs`, one part at a time).
     """
     start = stop = None
     for part in (p for p in parts if len(p)):
         if isinstance(part, pd.RangeIndex) and part.step == 1:
             lo, hi = part.start, part.stop
+        elif isinstance(part, Runs):
+            if len(part.starts) > 1:
+                break
+            lo, hi = int(part.starts[0]), int(part.starts[0] + part.lengths[0])
         else:
             values = np.asarray(part)
             lo, hi = int(values[0]), int(values[-1]) + 1
@@ -430,7 +434,7 @@ def _int_labels(parts: Sequence[pd.Index]) -> pd.Index:
     positions = np.empty(sum(len(p) for p in parts), dtype=np.int64)
     at = 0
     for part in parts:
-        positions[at : at + len(part)] = part
+        positions[at : at + len(part)] = part.index() if isinstance(part, Runs) else part
         at += len(part)
     return pd.Index(positions, copy=False)
 
@@ -485,8 +489,8 @@ def assemble(
         if dups
         else pd.DataFrame({"row": [], "email": [], "kept_row": []})
     )
-    if done and all(_signed_int(j.index) for j in done):
-        labels: pd.Index = _int_labels([j.index for j in done])
+    if done and all(isinstance(j.labels, Runs) or _signed_int(j.labels) for j in done):
+        labels: pd.Index = _int_labels([j.labels for j in done])
     elif done:
         labels = pd.Index(np.concatenate([np.asarray(j.index, dtype=object) for j in done]))
     else:
@@ -538,7 +542,7 @@ def _jobs_frame(jobs: Sequence[Job]) -> pd.DataFrame:
         [
             {
                 "chunk": j.chunk,
-                "rows": len(j.index),
+                "rows": j.rows,
                 "import_id": j.import_id,
                 "status": j.status,
                 "created": j.created,

@@ -190,7 +190,7 @@ class Submitter:
             # is confirmed grew the import's peak by ~30 bytes per row (import_slope).
             job.park(self.spool)
         self.jobs.append(job)
-        self.progress.submitted(len(job.index))
+        self.progress.submitted(job.rows)
         if job.status in FINAL_STATUSES:
             self.progress.finished()
 
@@ -318,7 +318,7 @@ class Submitter:
             f"import {job.import_id} failed: sending chunk {job.chunk} again "
             f"({job.resubmits}/{self.retry_failed_jobs})"
         )
-        self.journal.begin(base, account, job.sha256, chunk=job.chunk, rows=len(job.index))
+        self.journal.begin(base, account, job.sha256, chunk=job.chunk, rows=job.rows)
         job.submitted_at, job.finished_at = time.time(), None
         job.created = job.updated = job.over_limit = None
         try:
