@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import sqlite3
 import threading
 import time
@@ -14,6 +15,7 @@ from mailtrap_pandas.api.ratelimit import (
     RateBudget,
     SharedSlots,
     Window,
+    _close_rate_files,
     parse_rate_limit,
 )
 
@@ -479,3 +481,52 @@ def test_pacing_off_with_a_rate_file_opens_no_file_and_closes_cleanly(tmp_path: 
     assert not (tmp_path / "r").exists()  # no window to share: nothing to write
     b.close()
     RateBudget([Window(1, 1.0)], shared=False).close()  # no file at all: nothing to close
+
+
+def test_a_new_budget_holds_no_pause_even_when_its_clock_starts_at_zero() -> None:
+    clock = FakeClock()
+    clock.now = 0.0  # an injected clock may start anywhere: nothing is blocked before a 429
+    b = RateBudget((), clock=clock, sleep=clock.sleep, shared=False)
+    assert b.acquire() == 0.0 and clock.slept == []
+
+
+def test_the_rate_file_keys_are_url_scope_account_or_token_digest_limit_and_period(
+    tmp_path: Path,
+) -> None:
+    # Processes (of any version of the package) find each other's slots and pauses in the
+    # file by these keys; the token appears only as the first 16 hex digits of its SHA-256.
+    path = tmp_path / "r.sqlite"
+    b = RateBudget(
+        DEFAULT_LIMITS, base_url="https://x", account_id="7", token="tok", shared_file=path
+    )
+    b.acquire()
+    b.penalize(5.0)
+    b.close()
+    digest = hashlib.sha256(b"tok").hexdigest()[:16]
+    other = sqlite3.connect(path)
+    try:
+        slots = sorted(key for (key,) in other.execute("SELECT key FROM slots"))
+        pauses = sorted(key for (key,) in other.execute("SELECT key FROM pauses"))
+    finally:
+        other.close()
+    assert slots == ["https://x|account|7|200|60.0", f"https://x|token|{digest}|150|10.0"]
+    assert pauses == ["https://x|account|7", f"https://x|token|{digest}"]
+
+
+def test_a_budget_collected_after_the_exit_handler_does_not_keep_others_open(
+    tmp_path: Path,
+) -> None:
+    # The exit handler closes every rate file; a budget collected after it leaves a key
+    # nobody holds any more. Settling skips it, and still closes what was collected with it.
+    early = RateBudget([Window(5, 1.0)], shared_file=tmp_path / "early.sqlite")
+    _close_rate_files()
+    late = RateBudget([Window(5, 1.0)], shared_file=tmp_path / "late.sqlite")
+    slots = late._file
+    assert slots is not None
+    del late
+    gc.collect()
+    del early  # collected last, so settled first
+    gc.collect()
+    following = RateBudget([Window(5, 1.0)], shared_file=tmp_path / "next.sqlite")  # settles
+    assert closed(slots)
+    following.close()
