@@ -103,7 +103,9 @@ def test_same_raw_leaves_repeated_and_seen_emails_to_validation() -> None:
 
 
 def test_store_keeps_every_hash_bit_for_bit_across_batches(tmp_path: Path) -> None:
-    big = np.uint64(2**64 - 3)  # beyond a float's 53 bits: any float on the way would show
+    # Beyond a float's 53 bits: any float on the way would show. Python ints, so that the
+    # arithmetic stays exact under NumPy 1.x too (there a uint64 scalar minus 1 is a float).
+    big = 2**64 - 3
     with Journal(tmp_path / "j.sqlite") as journal:
         store = SyncStore(journal, "http://x", "1")
         keys = np.array([2, 4], dtype=np.uint64)  # one bucket (top byte 0)
@@ -113,8 +115,8 @@ def test_store_keeps_every_hash_bit_for_bit_across_batches(tmp_path: Path) -> No
         assert [a.dtype for a in loaded] == [np.uint64] * 3
         assert [a.tolist() for a in loaded] == [
             [2, 4, 6],
-            [int(big), 1, int(big) - 2],
-            [int(big) - 1, 7, 0],
+            [big, 1, big - 2],
+            [big - 1, 7, 0],
         ]
         count = store.count()
         assert count == 3 and isinstance(count, int)
