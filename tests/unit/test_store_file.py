@@ -131,7 +131,11 @@ def old_file(path: Path, version: int) -> None:
         for k in keys:
             db.execute(
                 "INSERT INTO sync_state VALUES (1, ?, ?, ?)",
-                (int(k >> np.uint64(56)), k.tobytes(), np.array([k + np.uint64(1)], "<u8").tobytes()),
+                (
+                    int(k >> np.uint64(56)),
+                    k.tobytes(),
+                    np.array([k + np.uint64(1)], "<u8").tobytes(),
+                ),
             )
 
 
