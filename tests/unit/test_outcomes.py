@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -46,6 +48,15 @@ def test_reject_records_one_row_of_plain_values() -> None:
         },
     ]
     assert type(out.rejected[0]["message"]) is str and type(out.rejected[0]["reason"]) is str
+
+
+def test_any_enum_gives_its_value_not_its_name() -> None:
+    class Where(enum.Enum):  # not a str subclass: str() of it would be "Where.HERE"
+        HERE = "here"
+
+    out = Outcomes()
+    out.reject(0, "a@x.io", "local", Where.HERE, "wrong_type", Where.HERE)
+    assert (out.rejected[0]["column"], out.rejected[0]["message"]) == ("here", "here")
 
 
 def test_reject_refuses_a_reason_outside_the_family() -> None:
