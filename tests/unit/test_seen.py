@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import mmap
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -138,3 +140,90 @@ def test_keyed_hashes_differ_by_key_and_stay_case_insensitive() -> None:
     assert one[0] == one[1] and one[0] != other[0] and one[0] != plain[0]
     assert plain[1] == email_hashes([""])[0]  # a missing email hashes as the empty one
     assert email_hashes(pd.Index(["a@x.io"]))[0] == plain[0]
+
+
+def test_values_come_back_exactly_whatever_the_int64() -> None:
+    # Values are row labels or chunk numbers: int64 end to end, never through a float.
+    seen = SeenEmails()
+    big = np.array([2**62 + 1, -(2**62) - 1], dtype=np.int64)
+    seen.insert(email_hashes(["a@x.io", "b@x.io"]), big)
+    found, values = seen.lookup(email_hashes(["b@x.io", "a@x.io", "c@x.io"]))
+    assert values.dtype == np.int64 and found.dtype == np.bool_
+    assert values.tolist() == [-(2**62) - 1, 2**62 + 1, 0]
+
+
+def test_the_last_of_many_repeats_in_one_large_batch_wins() -> None:
+    # Thousands of repeats in one batch: the sort that groups equal keys must keep
+    # their order (stable), or an older row could win over a newer one.
+    rng = np.random.default_rng(1)
+    emails = [f"user{i}@example.com" for i in rng.integers(0, 50, 5_000)]
+    seen = SeenEmails()
+    seen.insert(email_hashes(emails), np.arange(len(emails), dtype=np.int64))
+    last = {e: i for i, e in enumerate(emails)}
+    found, values = seen.lookup(email_hashes(list(last)))
+    assert found.all() and values.tolist() == list(last.values())
+
+
+@pytest.mark.parametrize("mapped_from", [seen_module._MAPPED_FROM, 0])
+def test_keys_a_float_could_not_tell_apart_stay_apart(
+    monkeypatch: pytest.MonkeyPatch, mapped_from: int
+) -> None:
+    # 64-bit hashes that differ in their last bits only: a run kept as float64 would
+    # merge them into one (found where nothing was inserted). mapped_from=0: in mappings.
+    monkeypatch.setattr(seen_module, "_MAPPED_FROM", mapped_from)
+    seen = SeenEmails()
+    seen.insert(np.array([2**60 + 1], dtype=np.uint64), np.array([1], dtype=np.int64))
+    seen.insert(np.array([2**60 + 3], dtype=np.uint64), np.array([3], dtype=np.int64))
+    assert [len(keys) for keys, _ in seen._runs] == [2]  # merged
+    found, values = seen.lookup(np.array([2**60 + 1, 2**60 + 2, 2**60 + 3], dtype=np.uint64))
+    assert found.tolist() == [True, False, True] and values.tolist() == [1, 0, 3]
+
+
+def test_a_merge_keeps_each_key_once_even_the_last_of_the_older_run() -> None:
+    # The key replaced is the older run's largest: updated in place, not added again.
+    seen = SeenEmails()
+    seen.insert(np.array([10, 20], dtype=np.uint64), np.array([1, 2], dtype=np.int64))
+    seen.insert(np.array([20], dtype=np.uint64), np.array([9], dtype=np.int64))
+    assert [keys.tolist() for keys, _ in seen._runs] == [[10, 20]]
+    assert seen.lookup(np.array([10, 20], dtype=np.uint64))[1].tolist() == [1, 9]
+
+
+def test_a_run_under_half_the_one_before_is_not_merged_yet() -> None:
+    seen = SeenEmails()
+    seen.insert(np.arange(25, dtype=np.uint64), np.zeros(25, dtype=np.int64))
+    seen.insert(np.arange(100, 110, dtype=np.uint64), np.zeros(10, dtype=np.int64))
+    assert [len(keys) for keys, _ in seen._runs] == [25, 10]  # 2 x 10 < 25
+    seen.insert(np.arange(200, 203, dtype=np.uint64), np.zeros(3, dtype=np.int64))
+    assert [len(keys) for keys, _ in seen._runs] == [25, 10, 3]
+
+
+def mapped(array: np.ndarray) -> bool:
+    """Whether the array lives in an anonymous memory mapping of its own."""
+    base = array.base
+    return isinstance(base, memoryview) and isinstance(base.obj, mmap.mmap)
+
+
+def test_runs_from_the_mapping_threshold_on_get_a_mapping_of_their_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A long-lived run in a mapping of its own is given back whole when merged away;
+    # a smaller one stays on the heap. The threshold is in bytes and counts as mapped.
+    monkeypatch.setattr(seen_module, "_MAPPED_FROM", 16 * 8)
+    for size, expected in ((15, False), (16, True)):
+        stored = SeenEmails()  # one batch: the run as given
+        stored.insert(np.arange(size, dtype=np.uint64), np.zeros(size, dtype=np.int64))
+        merged = SeenEmails()  # two batches merged into one run of the same size
+        merged.insert(np.arange(size - 7, dtype=np.uint64), np.zeros(size - 7, dtype=np.int64))
+        merged.insert(np.arange(100, 107, dtype=np.uint64), np.zeros(7, dtype=np.int64))
+        for seen in (stored, merged):
+            ((keys, values),) = seen._runs
+            assert len(keys) == size
+            assert mapped(keys) is expected and mapped(values) is expected
+
+
+def test_labels_are_int64_whatever_the_integer_index_and_a_single_negative_gets_a_slot() -> None:
+    seen = SeenEmails()
+    narrow = seen.encode_labels(pd.Index([0, 5], dtype="int32"))
+    assert narrow.dtype == np.int64 and narrow.tolist() == [0, 5]
+    assert seen.encode_labels(pd.Index([-7])).tolist() == [-1]
+    assert seen.decode_labels(np.array([-1, 5], dtype=np.int64)) == [-7, 5]

