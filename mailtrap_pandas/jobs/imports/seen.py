@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import mmap
 from collections.abc import Hashable, Sequence
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -28,7 +28,7 @@ MAX_RUN = 1 << 20
 Values = npt.NDArray[np.int64]
 #: NumPy's stable sort. A name, not the word at the call: NumPy reads the kind by its first
 #: letter in any case, so "STABLE" there would be a mutant no test could tell apart.
-_STABLE = "stable"
+_STABLE: Final = "stable"
 
 
 def email_hashes(emails: pd.Series | pd.Index | Sequence[str], hash_key: str | None = None) -> Keys:
