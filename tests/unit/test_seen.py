@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mailtrap_pandas.jobs.imports import seen as seen_module
-from mailtrap_pandas.jobs.imports.seen import SeenEmails, email_hashes
+from mailtrap_pandas.jobs.imports.seen import SeenEmails, SeenKeys, email_hashes
 
 
 def test_case_insensitive_and_newest_value_wins() -> None:
@@ -227,3 +227,20 @@ def test_labels_are_int64_whatever_the_integer_index_and_a_single_negative_gets_
     assert narrow.dtype == np.int64 and narrow.tolist() == [0, 5]
     assert seen.encode_labels(pd.Index([-7])).tolist() == [-1]
     assert seen.decode_labels(np.array([-1, 5], dtype=np.int64)) == [-7, 5]
+
+
+def test_seen_keys_is_a_set_of_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # dedupe="last"'s read-ahead: 8 bytes per email; runs merged as SeenEmails's.
+    monkeypatch.setattr(seen_module, "MAX_RUN", 64)
+    keys = SeenKeys()
+    rng = np.random.default_rng(1)
+    all_keys = rng.permutation(np.arange(1, 2001, dtype=np.uint64) * 7919)
+    for start in range(0, 1480, 37):
+        batch = all_keys[start : start + 37]
+        assert not keys.contains(batch).any()
+        keys.add(batch)
+    assert len(keys) == 1480 and all(len(run) <= 64 for run in keys._runs)
+    assert all((np.diff(run.astype(np.int64)) > 0).all() for run in keys._runs)
+    assert keys.contains(all_keys[:1480]).all() and not keys.contains(all_keys[1480:]).any()
+    keys.add(np.array([], dtype=np.uint64))
+    assert len(keys) == 1480

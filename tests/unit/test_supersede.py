@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from mailtrap_pandas.jobs.imports.seen import email_hashes
@@ -27,3 +28,21 @@ def test_only_repeated_emails_are_kept_with_their_last_position() -> None:
 def test_no_repeats_keep_nothing() -> None:
     frame = pd.DataFrame({"email": [f"u{i}@x.io" for i in range(1000)], "age": range(1000)})
     assert len(last_rows(iter([frame[:600], frame[600:]]), FIELDS, None)) == 0
+
+
+def test_same_answer_as_a_dict_of_last_positions() -> None:
+    rng = np.random.default_rng(7)
+    emails = [f"u{i}@x.io" for i in rng.integers(0, 400, 3000)]
+    frames = [
+        pd.DataFrame({"email": emails[i : i + 250], "age": 1}, index=range(i, min(i + 250, 3000)))
+        for i in range(0, 3000, 250)
+    ]
+    want: dict[str, int] = {}
+    for position, email in enumerate(emails):
+        want[email] = position
+    counts = pd.Series(emails).value_counts()
+    repeated = sorted(counts.index[counts > 1])
+    last = last_rows(iter(frames), FIELDS, None)
+    assert len(last) == len(repeated)
+    found, position = last.lookup(email_hashes(repeated))
+    assert found.all() and position.tolist() == [want[e] for e in repeated]

@@ -20,7 +20,7 @@ import pandas as pd
 
 from mailtrap_pandas.frames.emails import email_key
 
-__all__ = ["SeenEmails", "email_hashes"]
+__all__ = ["SeenEmails", "SeenKeys", "email_hashes"]
 
 Keys = npt.NDArray[np.uint64]
 #: Largest run a merge makes (entries of 16 bytes): see :meth:`SeenEmails.insert`.
@@ -122,6 +122,55 @@ class SeenEmails:
     def decode_labels(self, values: Values) -> list[Any]:
         """The row labels behind values made by :meth:`encode_labels`."""
         return [int(v) if v >= 0 else self._labels[-1 - int(v)] for v in values]
+
+
+class SeenKeys:
+    """A set of email hashes, 8 bytes each: :class:`SeenEmails` without values.
+
+    For ``dedupe="last"``'s read-ahead (:func:`~.supersede.last_rows`), which needs to know
+    whether an email came before, and a position only for the few that repeat.
+    """
+
+    def __init__(self) -> None:
+        self._runs: list[Keys] = []
+
+    def __len__(self) -> int:
+        return sum(len(run) for run in self._runs)
+
+    def contains(self, keys: Keys) -> npt.NDArray[np.bool_]:
+        """For each key: whether it was added."""
+        found = np.zeros(len(keys), dtype=bool)
+        for run in self._runs:
+            pos = np.searchsorted(run, keys)
+            pos[pos == len(run)] = 0
+            found |= run[pos] == keys
+        return found
+
+    def add(self, keys: Keys) -> None:
+        """Add ``keys``: distinct, and none of them added before (see :meth:`contains`)."""
+        if not len(keys):
+            return
+        self._runs.append(_stored(np.sort(keys)))
+        # Merged as SeenEmails's runs (see SeenEmails.insert): O(log n) runs, none past
+        # MAX_RUN entries, so a merge's transient stays a constant.
+        while (
+            len(self._runs) > 1
+            and 2 * len(self._runs[-1]) >= len(self._runs[-2])
+            and len(self._runs[-1]) + len(self._runs[-2]) <= MAX_RUN
+        ):
+            new = self._runs.pop()
+            self._runs.append(_union(self._runs.pop(), new))
+
+
+def _union(old: Keys, new: Keys) -> Keys:
+    """Two sorted runs with no key in common, as one (written by position, as :func:`_merge`)."""
+    slots = np.searchsorted(old, new) + np.arange(len(new))
+    from_old = np.ones(len(old) + len(new), dtype=bool)
+    from_old[slots] = False
+    out = _empty(len(from_old), old.dtype)
+    out[from_old] = old
+    out[slots] = new
+    return out
 
 
 def _last_of_each(keys: Keys, values: Values) -> tuple[Keys, Values]:

@@ -5,10 +5,10 @@ email when that row fails (the older rows are superseded, never imported in
 its place). Across frames the same rule needs to know the future: a source
 that can be read twice (a path, a pyarrow table or dataset, a list of frames)
 is read once ahead, email column only, to find each email's last row: every
-email is held as a 64-bit hash and a row number (16 bytes per email, as for the
-other dedupes) during the read-ahead, and only the emails that occur more than
-once are kept after it (an email seen once is its own last row), so the import
-that follows holds no per-row state for them. The import then sends a row only
+email is held as a 64-bit hash (8 bytes per email) during the read-ahead, and a
+row number only for the emails that occur more than once; only these are kept
+after it (an email seen once is its own last row), so the import that follows
+holds no per-row state for them. The import then sends a row only
 if it is its email's last one; a later row that fails validation keeps every
 earlier row of its email out.
 
@@ -32,7 +32,7 @@ import pyarrow as pa
 from mailtrap_pandas.frames.emails import normalize_emails
 from mailtrap_pandas.frames.schema import normalize_fields
 from mailtrap_pandas.frames.validate import match_columns
-from mailtrap_pandas.jobs.imports.seen import Keys, SeenEmails, email_hashes
+from mailtrap_pandas.jobs.imports.seen import SeenEmails, SeenKeys, email_hashes
 
 __all__ = ["Superseded", "can_reread", "last_rows"]
 
@@ -59,12 +59,13 @@ def last_rows(
     """email hash -> stream position of the last row whose email is valid, for the emails
     that occur more than once (:meth:`Superseded.drop` keeps a row whose email has no entry).
 
-    Every email's hash is needed while reading (16 bytes per email); kept for the whole
-    import, they were the largest state that grew with its rows (import_slope).
+    While reading, every email's hash is held (8 bytes per email, :class:`SeenKeys`), and
+    a position only for the emails met again. Every email's hash and last position, kept
+    for the whole import, were the largest state that grew with its rows (import_slope).
     """
     fields = normalize_fields(specs)
-    last = SeenEmails()
-    repeated: list[Keys] = []  # hashes met more than once: few, unless the source repeats
+    seen = SeenKeys()
+    repeated = SeenEmails()  # few, unless the source repeats; newer positions win
     position = 0
     for frame in frames:
         mapping, _ = match_columns(list(frame.columns), fields, columns)
@@ -75,17 +76,19 @@ def last_rows(
             if len(ok):
                 emails = pd.Series(normalized.take(pa.array(ok)).to_pylist(), dtype=object)
                 keys = email_hashes(emails)
-                before, _ = last.lookup(keys)
-                ordered = np.sort(keys)
-                repeated += [keys[before], ordered[1:][ordered[1:] == ordered[:-1]]]
-                last.insert(keys, (position + ok).astype(np.int64))
+                # Sorted stably, so the last of equal keys is the frame's last row of them.
+                order = np.argsort(keys, kind="stable")
+                keys, at = keys[order], (position + ok[order]).astype(np.int64)
+                same_next = keys[1:] == keys[:-1]
+                first = np.append(True, ~same_next)
+                last = np.append(~same_next, True)
+                known = seen.contains(keys)
+                # The last row of each key met before, or more than once in this frame.
+                again = last & (known | ~first)
+                repeated.insert(keys[again], at[again])
+                seen.add(keys[first & ~known])
         position += len(frame)
-    again = np.unique(np.concatenate(repeated)) if repeated else np.empty(0, np.uint64)
-    _, winners = last.lookup(again)
-    del last  # its runs are memory mappings of their own: given back now
-    out = SeenEmails()
-    out.insert(again, winners)
-    return out
+    return repeated
 
 
 @dataclass
