@@ -45,22 +45,27 @@ peak no longer grows at these sizes; it moves by ~10 MB between runs): ``dedupe=
 read-ahead keeps only the emails that repeat, so the 16-byte hash of every email lives
 during the read-ahead only, not through the import; and a stream whose rows were all
 imported is labelled by a RangeIndex (the RSS held once the call returned: 8.5 -> -0.3
-bytes per row).
+bytes per row). From 1,000,000 to 2,000,000 rows (``import_slope(1_000_000, 2_000_000)``)
+the read-ahead's peak set the slope: 19.3 bytes per row, 1.9 once it held 8 bytes per
+email instead of 16.
 
 Where an import's memory goes now (1,000,000 rows, RSS sampled at phase marks in the
 importing process, 2026-12-01): the interpreter with the package ~143 MB; the read-ahead
-peaks at ~280-290 MB, of which 16 bytes per row are the hashes (freed at its end) and up
-to ~30 MB the temporaries of merging hash runs (they stop growing at ``MAX_RUN`` entries,
-1,048,576); ~45 MB of it is Arrow's mimalloc pool keeping freed pages, given back by
-``release_unused()`` and taken again by the import. The import then holds ~260-270 MB
-whatever the rows (Arrow: ~20 MB, the frame in flight), and each chunk adds a transient of
-~20-30 MB (its validation and encoding, the 7.5 MB body): that transient is the peak at
-250,000 and 1,000,000 rows. Per row, through the import: nothing for rows whose email
-occurs once (bodies and emails wait in the spool's temporary file, on disk; a job keeps
-its row labels as a RangeIndex, or 8 bytes per row when validation dropped rows of its
-frame, and so does the result). At 2,000,000 rows the read-ahead's peak (~303 MB) is the
-import's peak: beyond 1,000,000 rows a ``dedupe="last"`` import grows by the read-ahead's
-16-byte hashes (12.5 bytes per row measured from 1,000,000 to 2,000,000).
+of ``dedupe="last"`` peaks at ~265-290 MB: 8 bytes per row of hashes (a set, freed at its
+end; a position is kept only for emails that repeat), the temporaries of merging hash runs
+(they stop growing at ``MAX_RUN`` entries, 1,048,576) and ~45 MB of Arrow's mimalloc pool
+keeping freed pages (given back by ``release_unused()``, taken again by the import). The
+import then holds ~255-270 MB whatever the rows (Arrow: ~20 MB, the frame in flight), and
+each chunk adds a transient of ~20-30 MB (its validation and encoding, the 7.5 MB body):
+that transient is the peak at 250,000 to 2,000,000 rows, and it moves by ~10 MB between
+runs. Per row, through the import: nothing for rows whose email occurs once (bodies and
+emails wait in the spool's temporary file, on disk; a job keeps its row labels as a
+RangeIndex, or as runs when validation dropped rows of its frame); the result's labels
+are a RangeIndex, or 8 bytes per row when some rows were not imported. The read-ahead
+alone grows by 8.1 bytes per row from 1,000,000 to 4,000,000 rows (20.5 with a position
+per email), so past a few million rows it sets a ``dedupe="last"`` import's peak; with
+``dedupe="first"``/``"error"`` (or a one-shot stream) the 16-byte hash and value per
+email live through the import instead, as in the dry run.
 """
 
 from __future__ import annotations
