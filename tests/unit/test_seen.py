@@ -244,3 +244,24 @@ def test_seen_keys_is_a_set_of_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     assert keys.contains(all_keys[:1480]).all() and not keys.contains(all_keys[1480:]).any()
     keys.add(np.array([], dtype=np.uint64))
     assert len(keys) == 1480
+
+
+def test_seen_keys_runs_merge_log_structured(monkeypatch: pytest.MonkeyPatch) -> None:
+    # As SeenEmails's runs: merged while the newest is at least half the one before, never
+    # past MAX_RUN; each run sorted, and the union keeps every key once.
+    monkeypatch.setattr(seen_module, "MAX_RUN", 30)
+    keys, sizes = SeenKeys(), []
+    for batch in range(6):
+        keys.add(np.arange(batch * 10 + 9, batch * 10 - 1, -1).astype(np.uint64))  # unsorted
+        sizes.append([len(run) for run in keys._runs])
+    assert sizes == [[10], [20], [30], [30, 10], [30, 20], [30, 30]]
+    keys.add(np.array([999], dtype=np.uint64))
+    assert [len(run) for run in keys._runs] == [30, 30, 1] and len(keys) == 61
+    assert [run.tolist() for run in keys._runs[:2]] == [list(range(30)), list(range(30, 60))]
+    assert keys.contains(np.array([0, 59, 60, 999, 1000], dtype=np.uint64)).tolist() == [
+        True,
+        True,
+        False,
+        True,
+        False,
+    ]
