@@ -56,3 +56,13 @@ def test_labels_that_runs_would_not_shrink_stay_as_they_are() -> None:
         assert job.labels is labels and job.index is labels and job.rows == len(labels)
     single = Runs.of(pd.Index(np.arange(10, 90, dtype=np.int64)))
     assert single is not None and _int_labels([single]).equals(pd.RangeIndex(10, 90))
+
+
+def test_runs_are_kept_from_4x_smaller_on() -> None:
+    # 16 labels in 2 runs: 32 bytes for 128, exactly 4x smaller; in 3 runs, not.
+    two = pd.Index(np.delete(np.arange(17), 8))
+    three = pd.Index(np.delete(np.arange(18), [5, 11]))
+    kept = Runs.of(two)
+    assert kept is not None and kept.index().equals(two) and len(kept) == 16
+    assert Runs.of(three) is None
+    assert Runs.of(pd.Index(np.array([], dtype=np.int64))) is None

@@ -96,11 +96,13 @@ class Runs:
     @classmethod
     def of(cls, labels: pd.Index) -> Runs | None:
         """``labels`` as runs, or None when that would not be smaller (or not int64)."""
-        if isinstance(labels, pd.RangeIndex) or labels.dtype != np.int64 or len(labels) < 2:
+        if isinstance(labels, pd.RangeIndex) or labels.dtype != np.int64:
             return None
         values = np.asarray(labels)
         breaks = np.flatnonzero(np.diff(values) != 1) + 1
-        if 2 * (len(breaks) + 1) > len(values) // 4:  # runs would save little
+        # Runs (16 bytes each) at least 4x smaller than the labels (8 bytes each), else
+        # they would save little; fewer than 8 labels never qualify.
+        if 8 * (len(breaks) + 1) > len(values):
             return None
         firsts = np.concatenate([[0], breaks])
         lengths = np.diff(np.append(firsts, len(values)))
@@ -114,5 +116,6 @@ class Runs:
         n = len(self)
         ends = np.cumsum(self.lengths)
         offsets = np.repeat(self.starts - (ends - self.lengths), self.lengths)
-        out: pd.Index = pd.Index(np.arange(n, dtype=np.int64) + offsets, name=self.name)
+        positions = np.arange(n, dtype=np.int64)  # pragma: no mutate (NumPy's default int here)
+        out: pd.Index = pd.Index(positions + offsets, name=self.name)
         return out
