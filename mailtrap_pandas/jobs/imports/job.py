@@ -46,8 +46,9 @@ class Job:
     parked: tuple[Spool, tuple[int, int]] | None = None  # where the emails wait
 
     def __post_init__(self) -> None:
-        if isinstance(self.labels, pd.Index):
-            self.labels = Runs.of(self.labels) or self.labels
+        runs = Runs.of(self.labels) if isinstance(self.labels, pd.Index) else None
+        if runs is not None:  # not `or`: Runs has a length, so an empty one would be falsy
+            self.labels = runs
 
     @property
     def index(self) -> pd.Index:
