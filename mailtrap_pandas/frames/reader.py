@@ -260,7 +260,7 @@ def _to_date(col: _Column) -> Any:
     if out is not None:
         return out
     text = pc.utf8_trim_whitespace(col.values)
-    long = pc.fill_null(pc.greater(pc.utf8_length(text), 10), False)
+    long = pc.greater(pc.utf8_length(text), 10)  # null where missing: any/all skip it
     if pc.any(long).as_py():
         # A datetime at exactly midnight is a date written by a datetime-minded tool;
         # any other time of day would be truncated, so it is an error instead.
@@ -277,12 +277,16 @@ def _to_date(col: _Column) -> Any:
 
 def _to_timestamp(col: _Column) -> Any:
     target = pa.timestamp("ms", "UTC")
-    out = _try_cast(col.values, target)
+    # The common case, zoned ISO-8601 cells as they are, without trimming and matching
+    # them first. Skipping it changes no result (the slower path below reads the same),
+    # so this line is not mutated.
+    out = _try_cast(col.values, target)  # pragma: no mutate
     if out is not None:
         return out
     text = pc.utf8_trim_whitespace(col.values)
     # Epoch milliseconds (what the contacts endpoints send) may sit beside ISO strings.
-    is_epoch = pc.fill_null(pc.match_substring_regex(text, r"^-?\d{1,18}$"), False)
+    # Null where the cell is missing: any/all skip it, if_else keeps it missing.
+    is_epoch = pc.match_substring_regex(text, r"^-?\d{1,18}$")
     if not pc.any(is_epoch).as_py():
         return _iso_timestamps(col, text, target)
     millis = pc.cast(pc.cast(pc.if_else(is_epoch, text, None), pa.int64()), target)
@@ -302,34 +306,31 @@ def _iso_timestamps(col: _Column, text: Any, target: pa.DataType) -> Any:
         # A timestamp without a zone is read as UTC: the API speaks UTC only.
         return pc.cast(naive, target)
     # Mixed zones, sub-millisecond digits: pandas' ISO-8601 parser, floored to ms.
-    series = pd.Series(text.to_pylist(), dtype=object)
+    series = pd.Series(text.to_pylist())
     parsed = pd.to_datetime(series, format="ISO8601", utc=True, errors="coerce")
     bad = series.notna() & parsed.isna()
     if bad.any():
         col._raise_at(col.name, int(np.flatnonzero(bad.to_numpy())[0]), "an ISO-8601 timestamp")
-    return pa.array(parsed.dt.floor("ms").astype("datetime64[ms, UTC]"), type=target)
+    return pa.array(parsed.dt.floor("ms"), type=target)  # whole milliseconds: a safe cast
 
 
 def _to_list_ids(col: _Column) -> Any:
     what = "a list of list ids (such as 3;7)"
     # Brackets (JSON) and stray separators at either end ("3;7;") are packaging, not ids.
     text = pc.utf8_trim(col.values, characters="[] \t\r\n;,|")
+    # A block's column is one array, and split makes a new one: its offsets start at 0.
     parts = pc.split_pattern_regex(pc.if_else(pc.equal(text, ""), None, text), _LIST_SEPARATORS)
-    if isinstance(parts, pa.ChunkedArray):
-        parts = parts.combine_chunks()
     flat = parts.flatten()
     ids = _try_cast(flat, pa.int64())
     if ids is None:
         bad_items = pc.invert(pc.match_substring_regex(flat, r"^[+-]?\d{1,18}$"))
         # Map the first bad item back to its row through the list offsets.
         item = int(pc.index(bad_items, True).as_py())
-        offsets = np.asarray(parts.offsets)[1:]
-        row = int(np.searchsorted(offsets - parts.offsets[0].as_py(), item, side="right"))
-        col._raise_at(col.name, max(row, 0), what)
-    # A missing cell means "member of no list": every contact has a (possibly empty) list.
-    base = parts.offsets[0].as_py()
-    offsets = pc.subtract(parts.offsets, pa.scalar(base, pa.int32()))
-    return pa.ListArray.from_arrays(offsets, ids, type=pa.list_(pa.int64()))
+        ends = np.asarray(parts.offsets)[1:]  # where each row's items end
+        col._raise_at(col.name, int(np.searchsorted(ends, item, side="right")), what)
+    # A missing cell means "member of no list": every contact has a (possibly empty) list
+    # (the offsets carry no nulls). The type follows from the ids: list<int64>.
+    return pa.ListArray.from_arrays(parts.offsets, ids)
 
 
 # -- the frame -----------------------------------------------------------------------------
@@ -350,7 +351,9 @@ def _kind(name: str, fields: Mapping[str, str] | None) -> str:
         return name
     if fields and name in fields:
         return field_type(fields[name]).data_type
-    return "text"
+    # Whatever kind _typed does not know is read as text: the word itself (a mutant
+    # "TEXT" included) changes nothing, hence no mutation of it.
+    return "text"  # pragma: no mutate
 
 
 def _typed(col: _Column, kind: str) -> Any:
@@ -390,7 +393,7 @@ def _to_arrow(kind: str, chunks: list[Any]) -> pa.ChunkedArray:
     values = pa.chunked_array(chunks, type=_ARROW_TYPES.get(kind, pa.string()))
     if kind != "status":
         return values
-    words = pa.array(STATUS_DTYPE.categories.tolist(), pa.string())
+    words = pa.array(STATUS_DTYPE.categories.tolist())  # Python strings: Arrow's string
     return pa.chunked_array(
         [pa.DictionaryArray.from_arrays(pc.cast(c, pa.int8()), words) for c in values.chunks],
         type=STATUS_ARROW,

@@ -13,6 +13,7 @@ import pytest
 
 from mailtrap_pandas.errors import InputError
 from mailtrap_pandas.frames.dtypes import CONTACT_COLUMNS, contact_dtypes
+from mailtrap_pandas.frames.reader import normalize_header
 from mailtrap_pandas.jobs.exports import (
     ExportFormatWarning,
     ExportParseError,
@@ -385,3 +386,160 @@ def test_small_blocks_keep_rows_and_errors_aligned(
     bad = text.replace('x150@x.io,"150;151",150', 'x150@x.io,"150;oops",150')
     with pytest.raises(ExportParseError, match=r"line 302 \(data row 151\), column 'list_ids'"):
         read(tmp_path, bad, fields=FIELDS)
+
+
+# -- frame="arrow": the typed columns without pandas -------------------------------------
+
+
+def test_arrow_frame_is_the_typed_columns_and_status_the_categorical_layout(
+    tmp_path: Path,
+) -> None:
+    text = HEADER + (
+        "u1,a@x.io,subscribed,3;7,2026-04-28T12:40:45.519Z,,00501,41,1.5,true,2024-01-02\n"
+        "u2,b@x.io,unsubscribed,,,,,,,,\n"
+        "u3,c@x.io,,9,,,,,,,\n"
+    )
+    table = read_export_file(write(tmp_path, text), fields=FIELDS, frame="arrow")
+    assert table.column_names == list(contact_dtypes(TYPES))
+    types = {f.name: f.type for f in table.schema}
+    assert types["status"] == pa.dictionary(pa.int8(), pa.string())
+    assert types["list_ids"] == pa.list_(pa.int64())
+    assert types["created_at"] == pa.timestamp("ms", "UTC")
+    assert (types["age"], types["score"], types["vip"]) == (pa.int64(), pa.float64(), pa.bool_())
+    assert (types["born"], types["zip"]) == (pa.date32(), pa.string())
+    assert table.column("status").to_pylist() == ["subscribed", "unsubscribed", None]
+    assert table.column("list_ids").to_pylist() == [[3, 7], [], [9]]
+    assert table.column("born").to_pylist() == [dt.date(2024, 1, 2), None, None]
+    # The same cells as the pandas frame.
+    df = read(tmp_path, text, fields=FIELDS)
+    assert table.column("status").to_pylist() == [
+        None if pd.isna(s) else s for s in df["status"].tolist()
+    ]
+
+
+def test_arrow_frame_of_a_header_only_file_is_typed_all_the_same(tmp_path: Path) -> None:
+    table = read_export_file(write(tmp_path, HEADER), fields=FIELDS, frame="arrow")
+    assert table.num_rows == 0
+    types = {f.name: f.type for f in table.schema}
+    assert types["status"] == pa.dictionary(pa.int8(), pa.string())
+    assert types["list_ids"] == pa.list_(pa.int64()) and types["age"] == pa.int64()
+
+
+# -- error texts: the row, the column, the cell and what it should have been ---------------
+
+
+def message(tmp_path: Path, text: str) -> str:
+    with pytest.raises(InputError) as info:
+        read(tmp_path, text, fields=FIELDS)
+    return str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("column", "cells", "bad", "expected"),
+    [
+        ("vip", ["true", "maybe"], "maybe", "a boolean (true/false, 1/0, yes/no)"),
+        ("status", ["subscribed", "bounced"], "bounced", "a status (subscribed/unsubscribed)"),
+        ("born", ["2020-01-01", "2020-13-01"], "2020-13-01", "a date (yyyy-mm-dd)"),
+        ("created_at", ["2026-01-01T00:00:00Z", "yesterday"], "yesterday", "an ISO-8601 timestamp"),
+        ("updated_at", ["1777380045519", "yesterday"], "yesterday", "an ISO-8601 timestamp"),
+        # the bad item first in its row ("X" is no packaging to trim)
+        ("list_ids", ["3", "X;4"], "X;4", "a list of list ids (such as 3;7)"),
+        ("score", ["1.5", "1_5"], "1_5", "a float"),  # Python's float() reads 1_5, we don't
+        # just below the lowest int64: the first cell out of range is named
+        ("age", ["5", "-9223372036854775809"], "-9223372036854775809", "an integer"),
+    ],
+    ids=["boolean", "status", "date", "timestamp", "epoch-and-iso", "list-ids", "float", "int64"],
+)
+def test_an_unreadable_cell_is_named_with_its_row_line_column_and_type(
+    tmp_path: Path, column: str, cells: list[str], bad: str, expected: str
+) -> None:
+    text = f"email,{column}\n" + "".join(f"x{i},{c}\n" for i, c in enumerate(cells))
+    assert message(tmp_path, text) == (
+        f"export file, line 3 (data row 2), column {column!r}: cannot read {bad!r} as {expected}"
+    )
+
+
+def test_the_first_unreadable_integer_is_named_after_every_readable_one(tmp_path: Path) -> None:
+    # Arrow refuses the column; the cells are then checked one by one: each readable
+    # int64 (the lowest, small ones either side of zero) passes, "1_000" (Python's int()
+    # reads it) does not.
+    cells = ["-9223372036854775808", "127", "-127", "9223372036854775807", "1_000"]
+    text = "email,age\n" + "".join(f"x{i},{c}\n" for i, c in enumerate(cells))
+    assert message(tmp_path, text) == (
+        "export file, line 6 (data row 5), column 'age': cannot read '1_000' as an integer"
+    )
+
+
+def test_the_first_date_with_a_time_of_day_is_named_after_plain_dates_and_midnights(
+    tmp_path: Path,
+) -> None:
+    cells = ["2020-01-01", "2020-01-01T00:00:00Z", "2020-01-02T10:00:00Z"]
+    text = "email,born\n" + "".join(f"x{i},{c}\n" for i, c in enumerate(cells))
+    assert message(tmp_path, text) == (
+        "export file, line 4 (data row 3), column 'born': "
+        "cannot read '2020-01-02T10:00:00Z' as a date (yyyy-mm-dd)"
+    )
+
+
+def test_a_column_arrow_refuses_but_no_cell_of_is_named_without_a_row(tmp_path: Path) -> None:
+    # Full-width digits: Python's int() reads them, Arrow does not. No cell to point at.
+    assert message(tmp_path, "email,age\nx,\uff15\n") == (
+        "export file, column 'age': cannot read it as an integer"
+    )
+
+
+def test_iso_timestamps_of_every_zone_and_precision_in_one_column(tmp_path: Path) -> None:
+    # Sub-millisecond digits, an offset and a naive time together: no single format.
+    cells = ["2026-04-28T12:40:45.519999Z", "2026-04-28T14:40:45.5+02:00", "2026-04-28 12:40:45"]
+    text = "email,created_at\n" + "".join(f"x{i},{c}\n" for i, c in enumerate(cells))
+    df = read(tmp_path, text)
+    assert df["created_at"].tolist() == [
+        ts("2026-04-28T12:40:45.519Z"),
+        ts("2026-04-28T12:40:45.500Z"),
+        ts("2026-04-28T12:40:45Z"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [" 2026-04-28T14:40:45.519+02:00 ", " 2026-04-28T12:40:45.519 "],  # zoned, naive (= UTC)
+    ids=["zoned", "naive"],
+)
+def test_common_iso_timestamps_are_read_by_arrow_not_by_pandas_parser(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cell: str
+) -> None:
+    # pandas' parser is the slow path (a Python object per cell): only for what Arrow's
+    # parsers cannot read. Stray spaces are trimmed first.
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("pandas' ISO-8601 parser used")
+
+    monkeypatch.setattr(pd, "to_datetime", refuse)
+    table = read_export_file(write(tmp_path, f"email,created_at\na,{cell}\n"), frame="arrow")
+    assert table.column("created_at").to_pylist() == [ts("2026-04-28T12:40:45.519Z")]
+
+
+def test_an_unreadable_first_row_is_on_the_line_after_the_header(tmp_path: Path) -> None:
+    # A header over two lines (a quoted newline in "E-mail"'s cell): data row 1 is on line 3.
+    assert message(tmp_path, '"E\nmail",age\nx,abc\n') == (
+        "export file, line 3 (data row 1), column 'age': cannot read 'abc' as an integer"
+    )
+
+
+def test_the_parse_error_without_a_line_names_the_row_and_keeps_every_part() -> None:
+    # The line is None when the file cannot be read again to count it.
+    error = ExportParseError("age", 2, None, "abc", "an integer")
+    assert str(error) == "export file, data row 2, column 'age': cannot read 'abc' as an integer"
+    assert (error.column, error.row, error.line, error.value) == ("age", 2, None, "abc")
+
+
+def test_an_unreadable_list_in_the_first_row_is_data_row_1(tmp_path: Path) -> None:
+    assert message(tmp_path, "email,list_ids\nx,3;y\nz,4\n") == (
+        "export file, line 2 (data row 1), column 'list_ids': "
+        "cannot read '3;y' as a list of list ids (such as 3;7)"
+    )
+
+
+def test_a_header_name_loses_a_byte_order_mark_of_its_own() -> None:
+    # The file's BOM is gone with utf-8-sig; a name handed over with one still matches.
+    assert normalize_header("\ufeff Email Address ") == "email_address"
+    assert normalize_header("Zip\ufeff") == "zip\ufeff"  # only a leading one is a BOM
