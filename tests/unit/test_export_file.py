@@ -543,3 +543,4 @@ def test_a_header_name_loses_a_byte_order_mark_of_its_own() -> None:
     # The file's BOM is gone with utf-8-sig; a name handed over with one still matches.
     assert normalize_header("\ufeff Email Address ") == "email_address"
     assert normalize_header("Zip\ufeff") == "zip\ufeff"  # only a leading one is a BOM
+    assert normalize_header("X-Mailer") == "x_mailer"  # the BOM alone, not other letters
