@@ -472,3 +472,15 @@ def test_dates_are_the_bytes_of_a_dict_per_row(first: dt.date, span: int) -> Non
         assert bodies == [
             _reference(df.iloc[i : i + size], fields) for i in range(0, len(days), size)
         ]
+
+
+def test_a_float_column_with_integral_values_across_the_slices_of_a_chunk() -> None:
+    # The ".0" tail of integral floats is sliced with its values, slice by slice.
+    n = _SLICE + 3
+    scores = [float(i) if i % 2 else i + 0.5 for i in range(n)]
+    df = pd.DataFrame(
+        {"email": [f"u{i}@x.io" for i in range(n)], "score": pd.array(scores, "Float64")}
+    )
+    (chunk,) = encode_chunks(df, {"score": "float"})
+    assert [c["fields"]["score"] for c in decode(chunk.body)] == scores
+    assert b'"score":1.0}' in chunk.body and b'"score":0.5}' in chunk.body
