@@ -265,3 +265,16 @@ def test_seen_keys_runs_merge_log_structured(monkeypatch: pytest.MonkeyPatch) ->
         True,
         False,
     ]
+
+
+def test_seen_keys_merge_when_the_newest_run_is_at_least_half_the_one_before() -> None:
+    keys = SeenKeys()
+    keys.add(np.arange(8, dtype=np.uint64))
+    keys.add(np.arange(8, 11, dtype=np.uint64))  # 3 < 8 / 2: kept apart
+    assert [len(run) for run in keys._runs] == [8, 3]
+    keys.add(np.arange(11, 15, dtype=np.uint64))  # 4 >= 3 / 2, then 7 >= 8 / 2: one run
+    assert [len(run) for run in keys._runs] == [15]
+    again = SeenKeys()
+    again.add(np.arange(8, dtype=np.uint64))
+    again.add(np.arange(8, 12, dtype=np.uint64))  # exactly half: merged
+    assert [run.tolist() for run in again._runs] == [list(range(12))]

@@ -166,7 +166,8 @@ def _union(old: Keys, new: Keys) -> Keys:
     """Two sorted runs with no key in common, as one (written by position, as :func:`_merge`)."""
     slots = np.searchsorted(old, new) + np.arange(len(new))
     from_old = np.ones(len(old) + len(new), dtype=bool)
-    from_old[slots] = False
+    # (pragma: None written into a bool array is False too)
+    from_old[slots] = False  # pragma: no mutate
     out = _empty(len(from_old), old.dtype)
     out[from_old] = old
     out[slots] = new
