@@ -325,15 +325,20 @@ def test_resend_done_sends_a_finished_chunk_again_but_not_a_pending_one(
     assert pending.from_journal and pending.import_id == first.sub.jobs[1].import_id
 
 
+def begun(emu: Emulator, journal: Journal, df: pd.DataFrame) -> tuple[Any, tuple[str, str, str]]:
+    """The first chunk of ``df``, journaled as an earlier run left it: begun, no answer yet."""
+    (chunk, _), *_ = rig(emu, journal).sub.planner.plan(df)
+    key = (emu.url, str(emu.account_id), chunk.sha256)
+    journal.begin(*key, chunk=0, rows=len(df))
+    return chunk, key
+
+
 @pytest.mark.parametrize("state", ["submitting", "uncertain"])
 def test_a_chunk_maybe_sent_before_is_uncertain_not_sent_again(
     emu_m: Emulator, journal: Journal, state: str
 ) -> None:
     df = contacts(2)
-    first = rig(emu_m, journal)
-    (chunk, _), *_ = first.sub.planner.plan(df)
-    key = (emu_m.url, str(emu_m.account_id), chunk.sha256)
-    journal.begin(*key, chunk=0, rows=2)
+    chunk, key = begun(emu_m, journal, df)
     if state == "uncertain":
         journal.uncertain(*key)
     since = journal.get(*key).submitted_at
@@ -442,10 +447,7 @@ def test_a_journaled_422_naming_no_row_gives_its_messages(
     emu_m: Emulator, journal: Journal, detail: list[list[str]], message: str, column: str
 ) -> None:
     df = contacts(2)
-    first = rig(emu_m, journal)
-    (chunk, _), *_ = first.sub.planner.plan(df)
-    key = (emu_m.url, str(emu_m.account_id), chunk.sha256)
-    journal.begin(*key, chunk=0, rows=2)
+    chunk, key = begun(emu_m, journal, df)
     journal.rejected(*key, detail=detail)
     r = rig(emu_m, journal)
     r.send(df)
