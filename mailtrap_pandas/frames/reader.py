@@ -81,6 +81,8 @@ _TRUE = ("true", "1", "yes")
 _FALSE = ("false", "0", "no")
 _LIST_SEPARATORS = r"[;,|\s]+"
 _MIDNIGHT = r"^\d{4}-\d{2}-\d{2}[T ]00:00(:00(\.0+)?)?(Z|[+-]00(:?00)?)?$"
+#: A time of day with a zone after it (a date alone ends in "-28", which is no zone).
+_ZONED = r"[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)\s*$"
 
 
 class ExportFormatWarning(UserWarning):
@@ -305,9 +307,16 @@ def _iso_timestamps(col: _Column, text: Any, target: pa.DataType) -> Any:
     if naive is not None:
         # A timestamp without a zone is read as UTC: the API speaks UTC only.
         return pc.cast(naive, target)
-    # Mixed zones, sub-millisecond digits: pandas' ISO-8601 parser, floored to ms.
-    series = pd.Series(text.to_pylist())
-    parsed = pd.to_datetime(series, format="ISO8601", utc=True, errors="coerce")
+    # Mixed zones, sub-millisecond digits: pandas' ISO-8601 parser, floored to ms. Cells
+    # with a zone and without one are parsed apart: pandas 2.2 gives a naive cell the
+    # offset of a zoned cell before it, where it must be UTC.
+    series = pd.Series(text.to_pylist(), dtype=object)
+    zoned = np.asarray(pc.fill_null(pc.match_substring_regex(text, _ZONED), False), dtype=bool)
+    parts = [
+        pd.to_datetime(series[zoned], format="ISO8601", utc=True, errors="coerce"),
+        pd.to_datetime(series[~zoned], format="ISO8601", errors="coerce").dt.tz_localize("UTC"),
+    ]
+    parsed = pd.concat([p for p in parts if len(p)]).sort_index()
     bad = series.notna() & parsed.isna()
     if bad.any():
         col._raise_at(col.name, int(np.flatnonzero(bad.to_numpy())[0]), "an ISO-8601 timestamp")
